@@ -1,0 +1,237 @@
+"""The ``corridor`` command: parse arguments, call the library, print. No logic lives here.
+
+Input problems end with exit code 2 and one line ``corridor: error: FILE: FIELD: problem``;
+an interrupted run exits 130 and leaves no results directory behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sim.config import Scenario
+from sim.loader import ConfigError, load_raw, load_scenario
+from sim.pipeline import RunRequest, execute
+from sim.runner import ReplicationOutput
+
+app = typer.Typer(
+    name="corridor",
+    help="Discrete-event simulation of China–EU rail freight through Belarus.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
+    err.print(f"corridor: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn input errors and interrupts into one line and an exit code, never a traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; no results directory was written", EXIT_INTERRUPTED)
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if unit == "fraction":
+        return f"{value:.1%}"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _ci(est: dict[str, Any]) -> str:
+    unit = est["unit"]
+    if est["ci_low"] is None:
+        return "–"
+    return f"{_fmt(est['ci_low'], unit)} – {_fmt(est['ci_high'], unit)}"
+
+
+def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
+    conf = round(summary["confidence"] * 100)
+    table = Table(
+        title=f"{summary['scenario']}: {summary['replications']} replication(s), "
+        f"{summary['horizon_days']:g} days from {summary['start_date']}",
+        title_justify="left",
+    )
+    table.add_column("KPI")
+    table.add_column("mean", justify="right")
+    table.add_column(f"{conf}% CI", justify="right")
+    table.add_column("unit")
+    for name, est in summary["kpis"].items():
+        table.add_row(name, _fmt(est["mean"], est["unit"]), _ci(est), est["unit"])
+    out.print(table)
+    nodes = Table(title="capacity-limited nodes (means across replications)", title_justify="left")
+    for col in ("node", "util", "wait h", "wait p95 h", "queue max", "queue end", "handled"):
+        nodes.add_column(col, justify="left" if col == "node" else "right")
+    for nid, kpis in summary["nodes"].items():
+        if scenario.nodes[nid].servers is None and kpis["servers_mean"]["mean"] is None:
+            continue
+        nodes.add_row(
+            nid,
+            _fmt(kpis["utilisation"]["mean"], "fraction"),
+            _fmt(kpis["wait_hours_mean"]["mean"]),
+            _fmt(kpis["wait_hours_p95"]["mean"]),
+            _fmt(kpis["queue_max"]["mean"]),
+            _fmt(kpis["queue_end"]["mean"]),
+            _fmt(kpis["trains_handled"]["mean"]),
+        )
+    if nodes.row_count:
+        out.print(nodes)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", help="override run.replications")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="override run.seed (root seed)")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a field: dotted.path=value (repeatable)"),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="results directory (default results/<name>/<time>)")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="print only the run directory")
+    ] = False,
+) -> None:
+    """Simulate a scenario; print KPIs with confidence intervals; write a results directory."""
+    with user_errors():
+        request = RunRequest(
+            scenario_file=scenario,
+            overrides=tuple(set_ or ()),
+            replications=replications,
+            seed=seed,
+            out=out_dir,
+            workers=max(1, workers),
+        )
+
+        def progress(o: ReplicationOutput) -> None:
+            if not quiet:
+                err.print(
+                    f"  replication {o.replication}: {o.trains} trains, {o.wall_seconds:.2f} s",
+                    highlight=False,
+                )
+
+        outcome = execute(request, on_done=progress)
+        if quiet:
+            out.print(str(outcome.run_dir), highlight=False)
+            return
+        print_summary(outcome.summary, outcome.scenario)
+        out.print(f"results: {outcome.run_dir}  ({outcome.wall_seconds:.1f} s)", highlight=False)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="scenario or params files")]) -> None:
+    """Check files; exit 0 when all are valid, 2 otherwise (one line per bad file)."""
+    bad = 0
+    for path in files:
+        try:
+            raw = load_raw(path)
+            if "nodes" in raw.data or "run" in raw.data:
+                load_scenario(path)
+            out.print(f"ok: {path}", highlight=False)
+        except ConfigError as exc:
+            bad += 1
+            err.print(f"corridor: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    if bad:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _catalogue(folder: Path) -> list[tuple[str, str]]:
+    rows = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            raw = load_raw(path)
+            text = str(raw.data.get("description", "")).strip().splitlines()
+            rows.append((str(path), text[0] if text else ""))
+        except ConfigError as exc:
+            rows.append((str(path), f"(invalid: {exc.problem})"))
+    return rows
+
+
+@app.command("list")
+def list_(
+    root: Annotated[
+        Path, typer.Option(help="project folder holding scenarios/ and params/")
+    ] = Path("."),
+) -> None:
+    """The scenarios and params shipped, with their one-line descriptions."""
+    for folder in ("scenarios", "params"):
+        table = Table(title=folder, title_justify="left")
+        table.add_column("file")
+        table.add_column("description")
+        for name, text in _catalogue(root / folder):
+            table.add_row(name, text)
+        out.print(table)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--out", help="write to a file")] = None,
+) -> None:
+    """Print the JSON Schema of the scenario format (for editor completion and checks)."""
+    doc = Scenario.model_json_schema(by_alias=True)
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "corridor scenario"
+    text = json.dumps(doc, indent=2)
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.write_text(text + "\n")
+        out.print(f"wrote {output}", highlight=False)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Console entry point: SIGTERM is treated like Ctrl-C so staging directories are removed."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("corridor: error: interrupted; no results directory was written")
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug, not an input error: say so briefly unless debugging
+        if os.environ.get("CORRIDOR_DEBUG"):
+            raise
+        err.print(
+            f"corridor: internal error: {type(exc).__name__}: {exc} "
+            "(set CORRIDOR_DEBUG=1 for a traceback)",
+            markup=False,
+        )
+        sys.exit(1)

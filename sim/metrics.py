@@ -1,0 +1,233 @@
+"""KPIs from records: per replication, then across replications with confidence intervals.
+
+Measurement covers the window after the warm-up. Conventions, stated once here and in the
+README: throughput counts trains delivered inside the window; transit times are those of the
+trains delivered inside the window; a node's waits are those of visits arriving inside the
+window, and a train still queued at the end counts with the wait it has had so far (so in an
+overloaded system the mean wait is a lower bound and ``queue_end`` shows the backlog);
+utilisation is busy server-time over available server-time (capacity changes included).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from sim.network import Network, Schedule
+from sim.records import Records
+
+FloatArray = NDArray[np.float64]
+
+CORRIDOR_UNITS: dict[str, str] = {
+    "trains_departed": "trains",
+    "trains_delivered": "trains",
+    "teu_delivered": "TEU",
+    "throughput_teu_per_day": "TEU/day",
+    "transit_days_mean": "days",
+    "transit_days_p95": "days",
+    "trains_in_system_end": "trains",
+    "teu_in_system_end": "TEU",
+}
+NODE_UNITS: dict[str, str] = {
+    "trains_handled": "trains",
+    "utilisation": "fraction",
+    "wait_hours_mean": "hours",
+    "wait_hours_p95": "hours",
+    "handling_hours_mean": "hours",
+    "queue_mean": "trains",
+    "queue_max": "trains",
+    "queue_end": "trains",
+    "servers_mean": "servers",
+    "capacity_trains_per_day": "trains/day",
+}
+FLOW_UNITS: dict[str, str] = {
+    "trains_delivered": "trains",
+    "teu_delivered": "TEU",
+    "transit_days_mean": "days",
+    "transit_days_p95": "days",
+}
+
+
+@dataclass(frozen=True)
+class StepPath:
+    """A piecewise-constant level (queue length, busy servers) built from +1/-1 events."""
+
+    times: FloatArray
+    levels: FloatArray  # level from times[i] until times[i + 1]
+
+    @classmethod
+    def from_events(cls, up: FloatArray, down: FloatArray) -> StepPath:
+        up = up[~np.isnan(up)]
+        down = down[~np.isnan(down)]
+        t = np.concatenate([up, down])
+        d = np.concatenate([np.ones(len(up)), -np.ones(len(down))])
+        order = np.lexsort((d, t))  # at equal times, leave before joining: no phantom queue
+        return cls(t[order], np.cumsum(d[order]))
+
+    def integral_to(self, edges: FloatArray) -> FloatArray:
+        """∫ level dt from -inf to each edge (exact: the integral is piecewise linear)."""
+        if len(self.times) == 0:
+            return np.zeros(len(edges))
+        at_events = np.concatenate([[0.0], np.cumsum(self.levels[:-1] * np.diff(self.times))])
+        idx = np.searchsorted(self.times, edges, side="right") - 1
+        safe = np.clip(idx, 0, None)
+        value = at_events[safe] + self.levels[safe] * (edges - self.times[safe])
+        result: FloatArray = np.where(idx < 0, 0.0, value)
+        return result
+
+    def mean_between(self, edges: FloatArray) -> FloatArray:
+        result: FloatArray = np.diff(self.integral_to(edges)) / np.diff(edges)
+        return result
+
+    def level_at(self, t: float) -> float:
+        return float(self.levels_at(np.asarray([t]))[0])
+
+    def levels_at(self, ts: FloatArray) -> FloatArray:
+        if len(self.times) == 0:
+            return np.zeros(len(ts))
+        idx = np.searchsorted(self.times, ts, side="right") - 1
+        result: FloatArray = np.where(idx < 0, 0.0, self.levels[np.clip(idx, 0, None)])
+        return result
+
+    def max_between(self, a: float, b: float) -> float:
+        inside = (self.times >= a) & (self.times < b)
+        peak = float(self.levels[inside].max()) if inside.any() else 0.0
+        return max(peak, self.level_at(a))
+
+
+def schedule_mean_between(schedule: Schedule, edges: FloatArray) -> FloatArray:
+    """Mean servers between consecutive edges; NaN where capacity is unlimited."""
+    times = np.asarray(schedule.times_hours)
+    servers = np.asarray([np.nan if s is None else float(s) for s in schedule.servers], dtype=float)
+    step = StepPath(times, servers)
+    result: FloatArray = step.mean_between(edges)
+    return result
+
+
+def _p95(values: FloatArray) -> float:
+    return float(np.percentile(values, 95)) if len(values) else math.nan
+
+
+def _mean(values: FloatArray) -> float:
+    return float(values.mean()) if len(values) else math.nan
+
+
+@dataclass(frozen=True)
+class ReplicationKpis:
+    corridor: dict[str, float]
+    nodes: dict[str, dict[str, float]]
+    flows: dict[str, dict[str, float]]
+
+
+def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:
+    """Every KPI of one replication over the measurement window."""
+    w0, w1 = rec.warmup_hours, rec.end_hours
+    horizon_days = (w1 - w0) / 24.0
+    plan = rec.plan
+    arrived = rec.arrive_hours
+    in_window = (arrived >= w0) & (arrived <= w1)
+    transit_days = (arrived - plan.depart_hours) / 24.0
+    still = np.isnan(arrived)
+    corridor = {
+        "trains_departed": float(((plan.depart_hours >= w0) & (plan.depart_hours < w1)).sum()),
+        "trains_delivered": float(in_window.sum()),
+        "teu_delivered": float(plan.teu[in_window].sum()),
+        "throughput_teu_per_day": float(plan.teu[in_window].sum()) / horizon_days,
+        "transit_days_mean": _mean(transit_days[in_window]),
+        "transit_days_p95": _p95(transit_days[in_window]),
+        "trains_in_system_end": float(still.sum()),
+        "teu_in_system_end": float(plan.teu[still].sum()),
+    }
+    flows = {}
+    for k, fid in enumerate(plan.flow_ids):
+        mine = in_window & (plan.flow == k)
+        flows[fid] = {
+            "trains_delivered": float(mine.sum()),
+            "teu_delivered": float(plan.teu[mine].sum()),
+            "transit_days_mean": _mean(transit_days[mine]),
+            "transit_days_p95": _p95(transit_days[mine]),
+        }
+    nodes = {node.id: _node_kpis(net, rec, node.index) for node in net.nodes}
+    return ReplicationKpis(corridor, nodes, flows)
+
+
+def _node_kpis(net: Network, rec: Records, index: int) -> dict[str, float]:
+    w0, w1 = rec.warmup_hours, rec.end_hours
+    mine = rec.visit_node == index
+    arrive = rec.visit_arrive[mine]
+    start = rec.visit_start[mine]
+    end = rec.visit_end[mine]
+    came = (arrive >= w0) & (arrive < w1)
+    wait = np.where(np.isnan(start), w1, start) - arrive
+    left = (end >= w0) & (end <= w1)
+    queue = StepPath.from_events(arrive, start)
+    busy = StepPath.from_events(start, end)
+    edges = np.asarray([w0, w1])
+    busy_time = float(np.diff(busy.integral_to(edges))[0])
+    servers_mean = float(schedule_mean_between(net.nodes[index].schedule, edges)[0])
+    handling = end[left] - start[left]
+    handling_mean = _mean(handling)
+    capacity = (
+        servers_mean * 24.0 / handling_mean
+        if handling_mean and not math.isnan(handling_mean)
+        else math.nan
+    )
+    return {
+        "trains_handled": float(left.sum()),
+        "utilisation": busy_time / (servers_mean * (w1 - w0)) if servers_mean > 0 else math.nan,
+        "wait_hours_mean": _mean(wait[came]),
+        "wait_hours_p95": _p95(wait[came]),
+        "handling_hours_mean": handling_mean,
+        "queue_mean": float(queue.mean_between(edges)[0]),
+        "queue_max": queue.max_between(w0, w1),
+        "queue_end": queue.level_at(w1),
+        "servers_mean": servers_mean,
+        "capacity_trains_per_day": capacity,
+    }
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+    def as_dict(self, unit: str) -> dict[str, float | str | None]:
+        return {
+            "mean": _json_float(self.mean),
+            "ci_low": _json_float(self.ci_low),
+            "ci_high": _json_float(self.ci_high),
+            "unit": unit,
+        }
+
+
+def _json_float(x: float) -> float | None:
+    return None if math.isnan(x) else x
+
+
+def estimate(
+    values: Sequence[float], confidence: float = 0.95, floor: float | None = 0.0
+) -> Estimate:
+    """Mean with a Student-t interval across replications (NaNs, i.e. no data, are skipped).
+
+    Every corridor KPI is non-negative, so the interval is clipped at ``floor`` (0 by
+    default; pass None for signed quantities such as paired differences).
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n < 2:
+        return Estimate(mean, math.nan, math.nan, n)
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    low = mean - half if floor is None else max(floor, mean - half)
+    return Estimate(mean, low, mean + half, n)

@@ -1,0 +1,183 @@
+"""The SimPy model: trains moving along their paths through capacity-limited nodes and links.
+
+A node with limited capacity is a :class:`TrackPool` (a SimPy ``Resource`` whose capacity can
+change during the run: 0 closes it, trains queue FIFO and are admitted as soon as capacity
+returns; nothing is lost). A train holds one server for its handling time; queues have no
+size limit and a queued train does not block the node behind it (see docs/model.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.demand import TrainPlan
+from sim.distributions import BufferedSampler, FloatArray
+from sim.network import UNLIMITED, LinkPlan, Network, NodePlan, Schedule
+from sim.records import Records
+from sim.rng import Streams
+
+
+class TrackPool(simpy.Resource):
+    """A Resource with a capacity that may change (including to 0) while trains wait."""
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        super().__init__(env, capacity=max(capacity, 1))
+        self._capacity = capacity
+
+    def set_capacity(self, capacity: int) -> None:
+        self._capacity = capacity
+        # Resource admits one waiting request per trigger; admit as many as now fit.
+        while self.put_queue and len(self.users) < capacity:
+            waiting = len(self.put_queue)
+            self._trigger_put(None)
+            if len(self.put_queue) == waiting:
+                break
+
+
+class _Station:
+    """Run-time state of a node: its pool, a sampler per train type, the handling factor."""
+
+    __slots__ = ("factor", "pool", "samplers")
+
+    def __init__(
+        self, pool: TrackPool | None, samplers: list[Callable[[], float]], factor: float
+    ) -> None:
+        self.pool = pool
+        self.samplers = samplers
+        self.factor = factor
+
+
+class _Track:
+    """Run-time state of a link: optional pool (capacity or closures), travel-time sampler."""
+
+    __slots__ = ("factor", "pool", "sample")
+
+    def __init__(self, pool: TrackPool | None, sample: Callable[[], float], factor: float) -> None:
+        self.pool = pool
+        self.sample = sample
+        self.factor = factor
+
+
+def _travel_sampler(link: LinkPlan, rng: np.random.Generator) -> Callable[[], float]:
+    if link.hours is not None:
+        return BufferedSampler(link.hours, rng)
+    assert link.km is not None and link.speed_km_per_day is not None
+    km = link.km
+
+    def hours_from_speed(speed: FloatArray) -> FloatArray:
+        result: FloatArray = km / speed * 24.0
+        return result
+
+    return BufferedSampler(link.speed_km_per_day, rng, transform=hours_from_speed)
+
+
+class CorridorModel:
+    """One replication: build the SimPy world from a network and a train plan, then run it."""
+
+    def __init__(self, net: Network, plan: TrainPlan, streams: Streams) -> None:
+        self.net = net
+        self.plan = plan
+        self.env = simpy.Environment()
+        self.records = Records.allocate(net, plan)
+        self._stations = [self._station(n, streams) for n in net.nodes]
+        self._tracks = [self._track(link, streams) for link in net.links]
+
+    def _station(self, node: NodePlan, streams: Streams) -> _Station:
+        pool = None
+        if node.needs_pool:
+            first = node.schedule.servers[0]
+            pool = TrackPool(self.env, UNLIMITED if first is None else first)
+        # index 0 serves trains without a type (-1), index k+1 serves type_names[k]
+        samplers: list[Callable[[], float]] = [
+            BufferedSampler(node.handling, streams.rng("handling", node.id))
+        ]
+        for name in self.plan.type_names:
+            dist = node.handling_by_type.get(name)
+            if dist is None:
+                samplers.append(samplers[0])
+            else:
+                samplers.append(BufferedSampler(dist, streams.rng("handling", node.id, name)))
+        return _Station(pool, samplers, node.schedule.handling_factor[0])
+
+    def _track(self, link: LinkPlan, streams: Streams) -> _Track:
+        pool = None
+        if link.needs_pool:
+            first = link.schedule.servers[0]
+            pool = TrackPool(self.env, UNLIMITED if first is None else first)
+        sample = _travel_sampler(link, streams.rng("travel", link.id))
+        return _Track(pool, sample, link.schedule.handling_factor[0])
+
+    def run(self) -> Records:
+        env = self.env
+        for node, station in zip(self.net.nodes, self._stations, strict=True):
+            if not node.schedule.is_constant:
+                env.process(self._follow(node.schedule, station))
+        for link, track in zip(self.net.links, self._tracks, strict=True):
+            if not link.schedule.is_constant:
+                env.process(self._follow(link.schedule, track))
+        env.process(self._departures())
+        env.run(until=self.net.end_hours)
+        return self.records
+
+    def _follow(self, schedule: Schedule, place: _Station | _Track) -> Generator[Any, Any, None]:
+        """Apply a capacity schedule to a node or link as simulated time passes."""
+        env = self.env
+        for t, servers, factor in zip(
+            schedule.times_hours, schedule.servers, schedule.handling_factor, strict=True
+        ):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            place.factor = factor
+            if place.pool is not None:
+                place.pool.set_capacity(UNLIMITED if servers is None else servers)
+
+    def _departures(self) -> Generator[Any, Any, None]:
+        env = self.env
+        train = self._train
+        for i, t in enumerate(self.plan.depart_hours.tolist()):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(train(i))
+
+    def _train(self, i: int) -> Generator[Any, Any, None]:
+        """One train: for each node on its path queue, get handled, then travel the next link."""
+        env = self.env
+        rec = self.records
+        path = self.net.paths[int(self.plan.path[i])]
+        type_slot = int(self.plan.train_type[i]) + 1
+        v_arrive, v_start, v_end = rec.visit_arrive, rec.visit_start, rec.visit_end
+        stations, tracks = self._stations, self._tracks
+        links = path.links
+        last = len(links)
+        k = int(rec.visit_offset[i])
+        for j, node in enumerate(path.nodes):
+            station = stations[node]
+            v_arrive[k] = env.now
+            pool = station.pool
+            if pool is None:
+                v_start[k] = env.now
+                handling = station.samplers[type_slot]() * station.factor
+                if handling > 0.0:
+                    yield env.timeout(handling)
+            else:
+                request = pool.request()
+                yield request
+                v_start[k] = env.now
+                yield env.timeout(station.samplers[type_slot]() * station.factor)
+                pool.release(request)
+            v_end[k] = env.now
+            k += 1
+            if j < last:
+                track = tracks[links[j]]
+                if track.pool is None:
+                    yield env.timeout(track.sample() * track.factor)
+                else:
+                    request = track.pool.request()
+                    yield request
+                    yield env.timeout(track.sample() * track.factor)
+                    track.pool.release(request)
+        rec.arrive_hours[i] = env.now
