@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/corridor run scenarios/examples/mmc_queue.yaml
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff check sim tests $(wildcard benchmarks)
 	$(BIN)/ruff format --check sim
 
 typecheck: $(STAMP)
