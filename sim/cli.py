@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.config import Scenario
-from sim.loader import ConfigError, load_raw, load_scenario
+from sim.loader import ConfigError, load_raw, load_scenario, validate_fragment
 from sim.pipeline import RunRequest, execute
 from sim.runner import ReplicationOutput
 
@@ -160,8 +160,10 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario or param
     for path in files:
         try:
             raw = load_raw(path)
-            if "nodes" in raw.data or "run" in raw.data:
+            if "nodes" in raw.data:
                 load_scenario(path)
+            else:
+                validate_fragment(raw)
             out.print(f"ok: {path}", highlight=False)
         except ConfigError as exc:
             bad += 1
@@ -172,7 +174,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario or param
 
 def _catalogue(folder: Path) -> list[tuple[str, str]]:
     rows = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(folder.rglob("*.yaml")):
         try:
             raw = load_raw(path)
             text = str(raw.data.get("description", "")).strip().splitlines()

@@ -229,7 +229,10 @@ Distribution = Annotated[
 ]
 """Any distribution; a bare number in YAML is read as ``{dist: fixed, value: N}``."""
 
-DistributionField = Annotated[Distribution, BeforeValidator(_number_is_fixed)]
+DistributionField = Annotated[
+    Distribution,
+    BeforeValidator(_number_is_fixed, json_schema_input_type=float | Distribution),
+]
 
 
 class BufferedSampler:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from sim.config import Scenario, check_references
 
@@ -235,6 +235,24 @@ def _document_path(data: Any, loc: Iterable[str | int]) -> Path_:
             out.append(part)
             cur = None
     return tuple(out)
+
+
+def validate_fragment(raw: RawScenario) -> None:
+    """Check a params file that is not a whole scenario (e.g. demand only), section by section.
+
+    Cross-references are checked when a scenario merges the fragment with the rest.
+    """
+    for key, value in raw.data.items():
+        field_info = Scenario.model_fields.get(str(key))
+        if field_info is None or field_info.annotation is None:
+            raise ConfigError(raw.source_of((key,)), (key,), "unknown field")
+        try:
+            TypeAdapter(field_info.annotation).validate_python(value)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            path = (key, *_document_path(value, errors[0]["loc"]))
+            more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+            raise ConfigError(raw.source_of(path), path, _message(errors[0]) + more) from None
 
 
 def load_scenario(
