@@ -252,3 +252,14 @@ def test_headline_command_prints_a_markdown_row() -> None:
     assert result.exit_code == 0, result.output
     assert "| khorgos_expansion | baseline_2019 |" in result.output
     assert "produced by: corridor headline -r 2" in result.output
+
+
+def test_a_scenario_without_a_name_is_named_after_its_own_file(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(
+        "extends: " + str(ROOT / "params/network.yaml") + "\n", encoding="utf-8"
+    )
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\n", encoding="utf-8")
+    assert load_scenario(tmp_path / "base.yaml")[0].name == "base"  # not "network"
+    assert load_scenario(tmp_path / "child.yaml")[0].name == "child"
+    (tmp_path / "named.yaml").write_text("extends: base.yaml\nname: mine\n", encoding="utf-8")
+    assert load_scenario(tmp_path / "named.yaml")[0].name == "mine"
