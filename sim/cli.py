@@ -256,6 +256,7 @@ def headline(
         + f" ({seeds})",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
 
 
