@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,17 @@ def test_a_scenario_without_a_name_is_named_after_its_own_file(tmp_path: Path) -
     assert load_scenario(tmp_path / "child.yaml")[0].name == "child"
     (tmp_path / "named.yaml").write_text("extends: base.yaml\nname: mine\n", encoding="utf-8")
     assert load_scenario(tmp_path / "named.yaml")[0].name == "mine"
+
+
+def test_calibrate_command_prints_the_table_and_fails_when_a_target_is_missed() -> None:
+    base = str(ROOT / "scenarios/baseline_2019.yaml")
+    ok = CliRunner().invoke(app, ["calibrate", base, "-r", "2", "--horizon-days", "120"])
+    assert ok.exit_code == 0, ok.output
+    assert "| baseline_2019 | Belarus corridor utilisation" in ok.output
+    assert "| NO |" not in ok.output
+    report = calibrate([ROOT / "scenarios/baseline_2019.yaml"], 2, horizon_days=120)
+    row = report.rows[0]
+    assert row.ok is True and report.all_met
+    # the same value judged against a band it misses
+    row.target = replace(row.target, low=0.5, high=0.6)
+    assert row.ok is False and not report.all_met
