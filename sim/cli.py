@@ -246,31 +246,20 @@ def compare(
         save_figure(comparison_figure(opened, metrics, diffs), out_file)
         if diffs:
             conf = round(opened[0].confidence * 100)
+            mixed = any(not d.paired for d in diffs)
             table = Table(title=f"difference from {opened[0].label}", title_justify="left")
-            columns = {
-                "metric": "metric",
-                "scenario": "scenario",
-                "difference": "difference",
-                "ci": f"{conf}% CI",
-                "relative": "relative",
-                "unit": "unit",
-                "method": "interval",
-            }
-            for key, head in columns.items():
-                table.add_column(
-                    head,
-                    justify="left" if key in ("metric", "scenario") else "right",
-                    overflow="fold",
-                )
+            heads = ["metric", "scenario", "difference", f"{conf}% CI", "relative"]
+            for head in heads + (["interval"] if mixed else []):
+                left = head in heads[:2]
+                table.add_column(head, justify="left" if left else "right", overflow="fold")
             for row in difference_rows(diffs):
-                table.add_row(*(row[c] for c in columns))
+                unit = f" {row['unit']}" if row["unit"] not in ("", "fraction") else ""
+                cells = [row["metric"], row["scenario"], row["difference"] + unit, row["ci"]]
+                table.add_row(*cells, row["relative"], *([row["method"]] if mixed else []))
             out.print(table)
-            if any(not d.paired for d in diffs):
-                out.print(
-                    "unpaired: runs with different root seeds or replication counts "
-                    "are compared with a Welch interval",
-                    highlight=False,
-                )
+            paired = "paired: replication r against r of the baseline (same root seed)"
+            welch = "Welch: unpaired, the runs have different root seeds or replication counts"
+            out.print(f"{paired}\n{welch}" if mixed else paired, highlight=False)
         if csv_file is not None:
             write_csv(diffs, csv_file)
             out.print(f"wrote {csv_file}", highlight=False)

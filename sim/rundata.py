@@ -28,6 +28,27 @@ FloatArray = NDArray[np.float64]
 SCOPES = ("corridor", "node", "flow")
 
 
+KPI_NAMES = {
+    "throughput_teu_per_day": "throughput",
+    "teu_delivered": "TEU delivered",
+    "trains_delivered": "trains delivered",
+    "trains_departed": "trains departed",
+    "transit_days_mean": "mean transit time",
+    "transit_days_p95": "95th-percentile transit time",
+    "trains_in_system_end": "trains under way at the end",
+    "teu_in_system_end": "TEU under way at the end",
+    "wait_hours_mean": "mean wait",
+    "wait_hours_p95": "95th-percentile wait",
+    "handling_hours_mean": "mean handling time",
+    "queue_mean": "mean queue",
+    "queue_max": "largest queue",
+    "queue_end": "queue at the end",
+    "servers_mean": "mean servers",
+    "capacity_trains_per_day": "capacity",
+    "trains_handled": "trains handled",
+}
+
+
 @dataclass(frozen=True)
 class Metric:
     """A KPI address: ``throughput_teu_per_day`` (corridor) or ``node:brest:wait_hours_mean``."""
@@ -47,9 +68,10 @@ class Metric:
 
     @property
     def label(self) -> str:
+        """For titles and axes: ``brest: 95th-percentile wait (hours)``."""
         where = "" if self.scope == "corridor" else f"{self.name}: "
         unit = f" ({self.unit})" if self.unit and self.unit != "fraction" else ""
-        return f"{where}{self.kpi.replace('_', ' ')}{unit}"
+        return f"{where}{KPI_NAMES.get(self.kpi, self.kpi.replace('_', ' '))}{unit}"
 
 
 def parse_metric(text: str) -> Metric:

@@ -18,7 +18,7 @@ from sim.cli import app
 from sim.loader import ConfigError
 from sim.plots import RUN_KINDS, draw, save_figure
 from sim.plots.network_map import MAX_WIDTH, MIN_WIDTH, map_figure
-from sim.plots.series import queues_figure, throughput_figure
+from sim.plots.series import largest, queues_figure, throughput_figure
 from sim.plots.train_graph import train_graph_figure
 from sim.plots.transit import transit_figure
 from sim.plots.utilisation import utilisation_figure
@@ -275,3 +275,12 @@ def test_plot_command(closure_run: Path, tmp_path: Path) -> None:
     ):
         bad = CliRunner().invoke(app, ["plot", str(closure_run), *args])
         assert bad.exit_code == 2 and message in bad.output, bad.output
+
+
+def test_small_series_are_summed_into_other_without_losing_teu() -> None:
+    series = {f"r{i}": np.full(5, float(i)) for i in range(12)}
+    kept = largest(series, 8, "other routes")
+    assert list(kept) == [f"r{i}" for i in range(11, 3, -1)] + ["other routes (4)"]
+    assert kept["other routes (4)"] == pytest.approx(np.full(5, 0 + 1 + 2 + 3.0))
+    total = sum(float(v.sum()) for v in kept.values())
+    assert total == pytest.approx(sum(float(v.sum()) for v in series.values()))

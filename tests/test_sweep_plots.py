@@ -91,7 +91,7 @@ def test_response_has_one_line_per_level_with_mean_and_ci_band(grid_sweep: Path)
         assert ys.max() == pytest.approx(np.mean(values[2]) + half)
         assert ys.min() == pytest.approx(np.mean(values[0]) - half)
     assert ax.get_xlabel() == SERVERS
-    assert ax.get_ylabel() == "throughput teu per day (TEU/day)"
+    assert ax.get_ylabel() == "throughput (TEU/day)"
 
 
 def test_heatmap_cell_is_the_mean_over_replications(grid_sweep: Path) -> None:
@@ -132,7 +132,7 @@ def test_sobol_bars_are_the_indices_sorted_by_total_effect(grid_sweep: Path) -> 
     assert [t.get_text() for t in ax.get_xticklabels()] == [FACTOR, SERVERS]
     assert [p.get_height() for p in bars[0].patches] == pytest.approx([0.6, 0.2])
     assert [p.get_height() for p in bars[1].patches] == pytest.approx([0.7, 0.3])
-    assert "throughput teu per day" in ax.get_title(loc="left")
+    assert "throughput (TEU/day)" in ax.get_title(loc="left")
 
 
 def test_sweep_plot_command_and_its_errors(grid_sweep: Path, tmp_path: Path) -> None:

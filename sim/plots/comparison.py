@@ -49,11 +49,12 @@ def comparison_figure(
         )
         for i, run in enumerate(runs[1:], start=1):
             d = by_key.get((metric, run.label))
-            if d is None or math.isnan(d.relative):
+            if d is None or math.isnan(d.mean):
                 continue
             mark = ("*" if d.significant else "") + ("" if d.paired else "†")
+            # relative to the baseline, or absolute when the baseline is 0
             ax.annotate(
-                f"{d.relative:+.1%}{mark}",
+                (f"{d.mean:+.3g}" if math.isnan(d.relative) else f"{d.relative:+.1%}") + mark,
                 (x[i], np.nan_to_num(high[i], nan=mean[i])),
                 xytext=(0, 3),
                 textcoords="offset points",
@@ -82,8 +83,8 @@ def comparison_figure(
     else:
         how = "† Welch, unpaired: different root seeds"
     fig.suptitle(
-        f"Scenarios compared: mean and {conf}% CI across replications; labels: difference "
-        f"from {runs[0].label} ({how}; * = CI excludes 0)",
+        f"Scenarios compared: mean and {conf}% CI across replications\n"
+        f"labels: difference from {runs[0].label}, {how}; * = CI excludes 0",
         fontsize="medium",
         fontweight="bold",
     )

@@ -182,8 +182,8 @@ def train_graph_figure(
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
     ax.set_title(
-        f"{run.label}: train graph of route {route}, replication {replication} "
-        f"(horizontal = waiting or handling)",
+        f"{run.label}: train graph of route {route}, replication {replication}\n"
+        "sloped: running; horizontal: waiting or handling at a node",
         loc="left",
     )
     return fig
