@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.loader import ConfigError
 from sim.metrics import estimate
@@ -132,6 +133,8 @@ def response_figure(
         (line,) = ax.plot(xs, mean, marker="o", ms=4, lw=1.6, label=label)
         ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, lw=0)
     ax.set_xlabel(x_name)
+    if np.all(np.mod(x, 1) == 0):  # servers, trains: no ticks at 3.25
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(sweep.metric.label)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", title=f"band: {conf:.0%} CI", title_fontsize="small")
@@ -183,7 +186,7 @@ def heatmap_figure(
                     f"{v:.3g}",
                     ha="center",
                     va="center",
-                    fontsize="x-small",
+                    fontsize="small" if grid.size <= 36 else "x-small",
                     color="black" if v > mid else "white",
                 )
     ax.set_xticks(
@@ -193,8 +196,11 @@ def heatmap_figure(
     ax.set_xlabel(x_name)
     ax.set_ylabel(y_name)
     bar = fig.colorbar(mesh, ax=ax, pad=0.01)
-    bar.set_label(f"mean {sweep.metric.label}")
-    ax.set_title(f"Sweep {sweep.path.name}: mean {sweep.metric.label}", loc="left")
+    bar.set_label(sweep.metric.label)
+    ax.set_title(
+        f"Sweep {sweep.path.name}: {sweep.metric.label}, mean over points and replications",
+        loc="left",
+    )
     return fig
 
 
@@ -234,10 +240,17 @@ def sensitivity_figure(path: Path) -> Figure:
     ax.set_ylabel("Sobol index (share of output variance)")
     ax.set_xlabel("parameter")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize="small", title="error bars: 95% CI", title_fontsize="small")
+    conf = float(doc.get("confidence", 0.95))
+    ax.legend(fontsize="small", title=f"error bars: {conf:.0%} CI", title_fontsize="small")
+    design = (
+        f"\n{doc['samples']} base samples, {doc['points']} points, "
+        f"{doc['replications']} replications each"
+        if {"samples", "points", "replications"} <= doc.keys()
+        else ""
+    )
+    method = str(doc.get("method", "sobol")).capitalize()
     ax.set_title(
-        f"Sweep {path.name}: {doc.get('method', 'sobol')} sensitivity of "
-        f"{parse_metric(doc['kpi']).label}",
+        f"Sweep {path.name}: {method} sensitivity of {parse_metric(doc['kpi']).label}{design}",
         loc="left",
     )
     return fig
