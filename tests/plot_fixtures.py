@@ -132,3 +132,20 @@ def three_paired_runs(folder: Path) -> list[Path]:
         run_small(folder, name="closure"),
         run_small(folder, name="more_servers", closure=False, brest_servers=3),
     ]
+
+
+def overlapping_labels(fig) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Pairs of visible tick labels or annotations on the same axes whose boxes intersect."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    pairs = []
+    for ax in fig.axes:
+        groups = [ax.get_xticklabels(), ax.get_yticklabels(), ax.texts]
+        for texts in groups:
+            shown = [t for t in texts if t.get_visible() and t.get_text()]
+            boxes = [t.get_window_extent(renderer) for t in shown]
+            for i in range(len(shown)):
+                for j in range(i + 1, len(shown)):
+                    if boxes[i].overlaps(boxes[j]):
+                        pairs.append((shown[i].get_text(), shown[j].get_text()))
+    return pairs

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from matplotlib.container import BarContainer
-from plot_fixtures import run_small, three_paired_runs
+from plot_fixtures import overlapping_labels, run_small, three_paired_runs
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -104,6 +104,7 @@ def test_bar_heights_and_error_bars_are_the_summary_estimates(
         assert [s[1][1] for s in segments] == pytest.approx([e["ci_high"] for e in expected])
         assert [t.get_text() for t in ax.get_xticklabels()] == [r.label for r in runs]
         assert ax.get_ylabel() == metric.unit
+    assert overlapping_labels(fig) == []
 
 
 def test_compare_command_writes_chart_and_csv(

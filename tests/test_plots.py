@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from matplotlib.collections import LineCollection, PolyCollection, QuadMesh
-from plot_fixtures import run_small
+from plot_fixtures import overlapping_labels, run_small
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -217,23 +217,6 @@ def test_map_rings_nodes_at_or_above_the_busy_threshold(closure_run: Path) -> No
     gids = {str(c.get_gid()) for c in fig.axes[0].collections}
     assert f"node:{busy_node}:busy" in gids
     assert sum(g.endswith(":busy") for g in gids) == 1
-
-
-def overlapping_labels(fig) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """Pairs of visible tick labels or annotations on the same axes whose boxes intersect."""
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    pairs = []
-    for ax in fig.axes:
-        groups = [ax.get_xticklabels(), ax.get_yticklabels(), ax.texts]
-        for texts in groups:
-            shown = [t for t in texts if t.get_visible() and t.get_text()]
-            boxes = [t.get_window_extent(renderer) for t in shown]
-            for i in range(len(shown)):
-                for j in range(i + 1, len(shown)):
-                    if boxes[i].overlaps(boxes[j]):
-                        pairs.append((shown[i].get_text(), shown[j].get_text()))
-    return pairs
 
 
 @pytest.mark.parametrize("kind", RUN_KINDS)

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from matplotlib.collections import PolyCollection, QuadMesh
 from matplotlib.container import BarContainer
+from plot_fixtures import overlapping_labels
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -92,6 +93,7 @@ def test_response_has_one_line_per_level_with_mean_and_ci_band(grid_sweep: Path)
         assert ys.min() == pytest.approx(np.mean(values[0]) - half)
     assert ax.get_xlabel() == SERVERS
     assert ax.get_ylabel() == "throughput (TEU/day)"
+    assert overlapping_labels(fig) == []
 
 
 def test_heatmap_cell_is_the_mean_over_replications(grid_sweep: Path) -> None:
@@ -104,6 +106,7 @@ def test_heatmap_cell_is_the_mean_over_replications(grid_sweep: Path) -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "0.5", "1"]
     assert len(ax.texts) == 9
+    assert overlapping_labels(fig) == []
     assert (ax.get_xlabel(), ax.get_ylabel()) == (SERVERS, FACTOR)
 
 
@@ -117,6 +120,7 @@ def test_continuous_samples_are_binned_into_a_few_lines(tmp_path: Path) -> None:
     assert 2 <= len(lines) <= MAX_LEVELS
     assert all("–" in ln.get_label() for ln in lines)  # ranges such as 0.21–0.43
     assert sum(len(ln.get_xdata()) for ln in lines) <= 60
+    assert overlapping_labels(draw(sweep, "heatmap")) == []
 
 
 def test_sobol_bars_are_the_indices_sorted_by_total_effect(grid_sweep: Path) -> None:
@@ -133,6 +137,7 @@ def test_sobol_bars_are_the_indices_sorted_by_total_effect(grid_sweep: Path) -> 
     assert [p.get_height() for p in bars[0].patches] == pytest.approx([0.6, 0.2])
     assert [p.get_height() for p in bars[1].patches] == pytest.approx([0.7, 0.3])
     assert "throughput (TEU/day)" in ax.get_title(loc="left")
+    assert overlapping_labels(fig) == []
 
 
 def test_sweep_plot_command_and_its_errors(grid_sweep: Path, tmp_path: Path) -> None:
