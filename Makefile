@@ -19,16 +19,18 @@ $(STAMP): pyproject.toml
 DEMO := results/demo
 DEMO_SCENARIOS := baseline_2023 poland_closure_2025 red_sea_2024
 DEMO_REPS ?= 3
+DEMO_METRICS := --metric throughput_teu_per_day --metric transit_days_p95 \
+  --metric node:brest:queue_max
 
 demo: $(STAMP)
 	$(BIN)/corridor run scenarios/examples/mmc_queue.yaml --out $(DEMO)/mmc_queue
 	for s in $(DEMO_SCENARIOS); do \
 	  $(BIN)/corridor run scenarios/$$s.yaml -r $(DEMO_REPS) --seed 2023 --out $(DEMO)/$$s -q \
 	  || exit 1; done
-	$(BIN)/corridor compare $(addprefix $(DEMO)/,$(DEMO_SCENARIOS)) \
-	  --metric throughput_teu_per_day --metric transit_days_p95 --metric node:brest:queue_max \
+	$(BIN)/corridor compare $(addprefix $(DEMO)/,$(DEMO_SCENARIOS)) $(DEMO_METRICS) \
 	  --out $(DEMO)/comparison.png --csv $(DEMO)/comparison.csv
-	$(BIN)/corridor report $(addprefix $(DEMO)/,$(DEMO_SCENARIOS)) --out $(DEMO)/report.html
+	$(BIN)/corridor report $(addprefix $(DEMO)/,$(DEMO_SCENARIOS)) $(DEMO_METRICS) \
+	  --out $(DEMO)/report.html
 	@echo "demo: comparison figure $(DEMO)/comparison.png, report $(DEMO)/report.html"
 
 lint: $(STAMP)

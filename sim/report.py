@@ -24,7 +24,7 @@ from sim.metrics import CORRIDOR_UNITS
 from sim.plots import RUN_KINDS, PlotOptions, run_figure
 from sim.plots.common import event_kind
 from sim.plots.comparison import comparison_figure
-from sim.rundata import Metric, RunData, open_runs, parse_metric
+from sim.rundata import KPI_NAMES, Metric, RunData, open_runs, parse_metric
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;
@@ -139,7 +139,7 @@ def kpi_table(runs: list[RunData]) -> str:
     head = ["KPI", "unit"] + [f"{_e(r.label)}<br>mean ({conf}% CI)" for r in runs]
     rows = []
     for kpi, unit in CORRIDOR_UNITS.items():
-        row = [kpi.replace("_", " "), unit]
+        row = [KPI_NAMES.get(kpi, kpi.replace("_", " ")), unit]
         for r in runs:
             est = r.summary["kpis"][kpi]
             mean = format_value(_f(est["mean"]), unit)
