@@ -252,6 +252,8 @@ class Iteration:
     response: FloatArray  # [d, c, o] the logit's answer to the measured times
     days: FloatArray  # [d, o] measured transit days
     wall_seconds: float
+    rail_share: float  # of all demand, at ``shares``
+    rail_response: float  # of all demand, at ``response``
 
 
 @dataclass
@@ -296,7 +298,8 @@ def solve(
         gap = float(np.abs(y - x).max())
         converged = gap < mc.tolerance
         step = 0.0 if converged else (mc.damping / k if mc.step == "msa" else mc.damping)
-        entry = Iteration(k, step, gap, x, y, days, time.perf_counter() - started)
+        wall = time.perf_counter() - started
+        entry = Iteration(k, step, gap, x, y, days, wall, model.rail_share(x), model.rail_share(y))
         log.append(entry)
         if on_iteration:
             on_iteration(entry)

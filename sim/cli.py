@@ -20,6 +20,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sim.assignment import Iteration
+from sim.choice_print import iteration_line, print_mode_choice
 from sim.config import Scenario
 from sim.loader import ConfigError, load_raw, load_scenario
 from sim.pipeline import RunRequest, execute
@@ -106,6 +108,8 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
         )
     if nodes.row_count:
         out.print(nodes)
+    if "mode_choice" in summary:
+        print_mode_choice(summary["mode_choice"], out)
 
 
 @app.command()
@@ -145,7 +149,11 @@ def run(
                     highlight=False,
                 )
 
-        outcome = execute(request, on_done=progress)
+        def iteration(it: Iteration) -> None:
+            if not quiet:
+                err.print(f"  mode choice {iteration_line(it)}", highlight=False)
+
+        outcome = execute(request, on_done=progress, on_iteration=iteration)
         if quiet:
             out.print(str(outcome.run_dir), highlight=False)
             return
