@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -100,7 +100,7 @@ class ModeChoice(_Strict):
         description="logit scale 1/mu: a cost difference of this many USD/FEU changes "
         "the odds by a factor e",
     )
-    nests: dict[str, float] = Field(
+    nests: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
         default_factory=dict,
         description="nest -> dissimilarity lambda in (0, 1]; 1 is plain multinomial logit",
     )
@@ -121,13 +121,6 @@ class ModeChoice(_Strict):
     )
     max_iterations: int = Field(default=20, ge=1)
     replications_per_iteration: int = Field(default=2, ge=1)
-
-    @model_validator(mode="after")
-    def _nest_values(self) -> ModeChoice:
-        for name, lam in self.nests.items():
-            if not 0 < lam <= 1:
-                raise ValueError(f"nest '{name}': lambda must be in (0, 1], got {lam}")
-        return self
 
     def directions(self) -> list[str]:
         """Directions in a stable order (first appearance across classes)."""
