@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.choice import Regime, class_shares, generalised_cost_usd, regimes
-from sim.choice_config import ModeChoice, When
+from sim.choice_config import ModeChoice, When, carriers
 from sim.config import Scenario, event_hours
 from sim.metrics import replication_kpis
 from sim.network import build_network
@@ -39,7 +39,8 @@ from sim.tables import timeseries_columns, train_columns, visit_columns
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-Measures = dict[str, FlowTimes]
+Measures = dict[tuple[str, str], FlowTimes]
+Carrier = tuple[str, str, float]  # (flow, route, weight within its option and direction)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class ChoiceModel:
     vot: FloatArray  # [c] USD per FEU-day
     simulated: BoolArray  # [o] transit measured by the simulation
     serves: BoolArray  # [d, o] the option exists in this direction
-    flows: dict[tuple[int, int], list[tuple[str, float]]]  # (d, o) -> [(flow, weight)]
+    flows: dict[tuple[int, int], list[Carrier]]  # (d, o) -> flows and routes carrying it
     input_teu: FloatArray  # [d, o] TEU per year the scenario's flows carry as written
     free_days: FloatArray  # [d, o] free-flow (simulated) or fixed transit days
     start_days: FloatArray  # [d, o] the first guess: given transit_days, else free_days
@@ -75,7 +76,9 @@ class ChoiceModel:
         n_d, n_o = len(directions), len(options)
         simulated = np.asarray([bool(mc.options[o].flows) for o in options])
         serves = np.ones((n_d, n_o), dtype=bool)
-        flows: dict[tuple[int, int], list[tuple[str, float]]] = {}
+        flows: dict[tuple[int, int], list[Carrier]] = {}
+        flow_routes = {fid: f.routes for fid, f in s.flows.items()}
+        route_nodes = {rid: r.nodes for rid, r in s.routes.items()}
         input_teu = np.zeros((n_d, n_o))
         free = np.zeros((n_d, n_o))
         start = np.zeros((n_d, n_o))
@@ -86,16 +89,18 @@ class ChoiceModel:
                     assert opt.transit_days is not None
                     free[d, o] = start[d, o] = opt.transit_days
                     continue
-                fids = opt.flows.get(direction, [])
-                if not fids:
+                pairs = carriers(opt, direction, flow_routes, route_nodes)
+                if not pairs:
                     serves[d, o] = False
                     continue
-                written = np.asarray([s.flows[f].teu_per_year for f in fids])
+                written = np.asarray([_written_teu(s, f, r) for f, r in pairs])
                 input_teu[d, o] = float(written.sum())
-                weights = written / written.sum() if written.sum() > 0 else np.ones(len(fids))
+                weights = written if written.sum() > 0 else np.ones(len(pairs))
                 weights = weights / weights.sum()
-                flows[(d, o)] = list(zip(fids, weights.tolist(), strict=True))
-                free[d, o] = sum(w * nominal_transit_days(s, net, f) for f, w in flows[(d, o)])
+                flows[(d, o)] = [(f, r, float(w)) for (f, r), w in zip(pairs, weights, strict=True)]
+                free[d, o] = sum(
+                    w * nominal_transit_days(s, net, f, r) for f, r, w in flows[(d, o)]
+                )
                 start[d, o] = free[d, o] if opt.transit_days is None else opt.transit_days
         w0 = s.run.warmup_days * 24.0
         window = (w0, w0 + s.run.horizon_days * 24.0)
@@ -167,14 +172,21 @@ class ChoiceModel:
     # --- to and from the simulation ---------------------------------------------------
 
     def scenario_with(self, s: Scenario, shares: FloatArray) -> Scenario:
-        """A copy of the scenario whose option flows carry the chosen TEU per year."""
+        """A copy of the scenario whose option flows carry the chosen TEU per year: each
+        flow's total is what its options put on it, its route shares follow."""
         teu = self.option_teu(shares)
-        flows = dict(s.flows)
+        per_route: dict[str, dict[str, float]] = {}
         for (d, o), members in self.flows.items():
-            for fid, weight in members:
-                flows[fid] = flows[fid].model_copy(
-                    update={"teu_per_year": float(teu[d, o] * weight)}
-                )
+            for fid, rid, weight in members:
+                routes = per_route.setdefault(fid, {})
+                routes[rid] = routes.get(rid, 0.0) + float(teu[d, o] * weight)
+        flows = dict(s.flows)
+        for fid, routes in per_route.items():
+            total = sum(routes.values())
+            update: dict[str, object] = {"teu_per_year": total}
+            if total > 0:
+                update["routes"] = {rid: v / total for rid, v in routes.items() if v > 0}
+            flows[fid] = flows[fid].model_copy(update=update)
         return s.model_copy(update={"flows": flows})
 
     def days_from(self, measures: list[Measures]) -> FloatArray:
@@ -182,22 +194,32 @@ class ChoiceModel:
         free-flow days where no train of the option departed."""
         days = self.free_days.copy()
         for (d, o), members in self.flows.items():
-            teu = sum(m[f].teu_departed for m in measures for f, _ in members)
+            got = [m[(f, r)] for m in measures for f, r, _ in members if (f, r) in m]
+            teu = sum(t.teu_departed for t in got)
             if teu > 0:
-                days[d, o] = sum(m[f].teu_transit_days for m in measures for f, _ in members) / teu
+                days[d, o] = sum(t.teu_transit_days for t in got) / teu
         return days
 
     def delivered_teu_per_year(self, measures: Measures, horizon_days: float) -> FloatArray:
         out = np.zeros((len(self.directions), len(self.options)))
         for (d, o), members in self.flows.items():
-            out[d, o] = sum(measures[f].teu_delivered for f, _ in members) * 365.0 / horizon_days
+            teu = sum(measures[(f, r)].teu_delivered for f, r, _ in members if (f, r) in measures)
+            out[d, o] = teu * 365.0 / horizon_days
         return out
 
     def unfinished_trains(self, measures: Measures) -> FloatArray:
         out = np.zeros((len(self.directions), len(self.options)))
         for (d, o), members in self.flows.items():
-            out[d, o] = sum(measures[f].trains_unfinished for f, _ in members)
+            out[d, o] = sum(
+                measures[(f, r)].trains_unfinished for f, r, _ in members if (f, r) in measures
+            )
         return out
+
+
+def _written_teu(s: Scenario, fid: str, rid: str) -> float:
+    """TEU per year a flow puts on a route as the scenario is written."""
+    flow = s.flows[fid]
+    return flow.teu_per_year * flow.routes[rid] / sum(flow.routes.values())
 
 
 # --- simulating ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ imports it), so cross-field checks take plain arguments.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 from collections.abc import Callable, Mapping
 from typing import Annotated, Literal
 
@@ -82,7 +83,13 @@ class ChoiceOption(_Strict):
     reliability_penalty_usd_per_feu: float = Field(default=0.0, ge=0)
     flows: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="per direction, the scenario flows carrying this option (rail)",
+        description="per direction, the scenario flows carrying this option (rail); "
+        "shell-style patterns allowed, e.g. '*-west'",
+    )
+    via: list[str] = Field(
+        default_factory=list,
+        description="only the routes of those flows through all of these nodes "
+        "(e.g. [khorgos, minsk]); empty: every route of the flows",
     )
     available: bool = True
     closures: dict[str, Closure] = Field(default_factory=dict)
@@ -131,10 +138,37 @@ class ModeChoice(_Strict):
         return list(seen)
 
 
+def carriers(
+    opt: ChoiceOption,
+    direction: str,
+    flow_routes: Mapping[str, Mapping[str, float]],
+    route_nodes: Mapping[str, list[str]],
+) -> list[tuple[str, str]]:
+    """(flow, route) pairs an option uses in a direction: its flows (patterns expanded, in
+    scenario order) and, of their routes with a positive share, those through every ``via``."""
+    patterns = opt.flows.get(direction, [])
+    out = []
+    for fid, routes in flow_routes.items():
+        if not any(fnmatch.fnmatchcase(fid, p) for p in patterns):
+            continue
+        for rid, share in routes.items():
+            nodes = route_nodes.get(rid, [])
+            if share > 0 and all(v in nodes for v in opt.via):
+                out.append((fid, rid))
+    return out
+
+
 def mode_choice_problems(
-    mc: ModeChoice, flows: Mapping[str, object], to_hours: Callable[[When], float]
+    mc: ModeChoice,
+    flow_routes: Mapping[str, Mapping[str, float]],
+    route_nodes: Mapping[str, list[str]],
+    to_hours: Callable[[When], float],
 ) -> list[tuple[tuple[str | int, ...], str]]:
-    """Cross-field problems as (field path under the scenario, message)."""
+    """Cross-field problems as (field path under the scenario, message).
+
+    Every (flow, route) is carried by at most one option, and a flow that an option uses
+    has each of its routes carried by some option (else the choice would drop its TEU).
+    """
     problems: list[tuple[tuple[str | int, ...], str]] = []
     for oid, opt in mc.options.items():
         for cid, closure in opt.closures.items():
@@ -142,14 +176,18 @@ def mode_choice_problems(
                 where: tuple[str | int, ...] = ("mode_choice", "options", oid, "closures", cid)
                 problems.append(((*where, "end"), "ends before it starts"))
     directions = set(mc.directions())
-    owner: dict[str, str] = {}
+    owner: dict[tuple[str, str], str] = {}
+    used: dict[str, tuple[str | int, ...]] = {}
     for oid, opt in mc.options.items():
         base: tuple[str | int, ...] = ("mode_choice", "options", oid)
         if opt.nest is not None and opt.nest not in mc.nests:
             problems.append(((*base, "nest"), f"unknown nest '{opt.nest}' (add it to nests)"))
         if not opt.flows and opt.transit_days is None:
             problems.append(((*base, "transit_days"), "needed when the option has no flows"))
-        for direction, fids in opt.flows.items():
+        for i, nid in enumerate(opt.via):
+            if not any(nid in nodes for nodes in route_nodes.values()):
+                problems.append(((*base, "via", i), f"no route passes through '{nid}'"))
+        for direction, patterns in opt.flows.items():
             if direction not in directions:
                 problems.append(
                     (
@@ -158,12 +196,28 @@ def mode_choice_problems(
                         f"{', '.join(sorted(directions))})",
                     )
                 )
-            for i, fid in enumerate(fids):
-                path = (*base, "flows", direction, i)
-                if fid not in flows:
-                    problems.append((path, f"unknown flow '{fid}'"))
-                elif fid in owner:
-                    problems.append((path, f"flow '{fid}' already belongs to '{owner[fid]}'"))
-                else:
-                    owner[fid] = oid
+            for i, pattern in enumerate(patterns):
+                if not any(fnmatch.fnmatchcase(f, pattern) for f in flow_routes):
+                    problems.append(((*base, "flows", direction, i), f"unknown flow '{pattern}'"))
+            for fid, rid in carriers(opt, direction, flow_routes, route_nodes):
+                if (fid, rid) in owner and owner[(fid, rid)] != oid:
+                    problems.append(
+                        (
+                            (*base, "flows", direction),
+                            f"route '{rid}' of flow '{fid}' already belongs to "
+                            f"'{owner[(fid, rid)]}'",
+                        )
+                    )
+                owner[(fid, rid)] = oid
+                used.setdefault(fid, (*base, "flows", direction))
+    for fid, path in used.items():
+        for rid, share in flow_routes[fid].items():
+            if share > 0 and (fid, rid) not in owner:
+                problems.append(
+                    (
+                        path,
+                        f"route '{rid}' of flow '{fid}' is carried by no option (add an "
+                        "option for it, or a 'via' that includes it)",
+                    )
+                )
     return problems

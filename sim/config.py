@@ -231,7 +231,12 @@ def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     if s.mode_choice is not None:
         start, warmup = s.run.start_date, s.run.warmup_days
         problems.extend(
-            mode_choice_problems(s.mode_choice, s.flows, lambda w: event_hours(w, start, warmup))
+            mode_choice_problems(
+                s.mode_choice,
+                {fid: f.routes for fid, f in s.flows.items()},
+                {rid: r.nodes for rid, r in s.routes.items()},
+                lambda w: event_hours(w, start, warmup),
+            )
         )
     return problems
 

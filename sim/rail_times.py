@@ -1,4 +1,4 @@
-"""Rail transit time as a shipper experiences it, saturation included, per flow.
+"""Rail transit time as a shipper experiences it, saturation included, per flow and route.
 
 The flow KPI ``transit_days_mean`` averages the trains *delivered* in the window. Under
 saturation that hides the problem: the trains stuck in a growing queue are not delivered,
@@ -29,7 +29,7 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class FlowTimes:
-    """One flow in one replication, over the trains that departed in the window."""
+    """One flow on one route in one replication, over the trains departed in the window."""
 
     teu_departed: float
     teu_transit_days: float  # sum over those trains of TEU × transit days (for TEU weights)
@@ -136,8 +136,21 @@ def _remaining_hours(
     return rest - float(handling[slot, c]) + max(0.0, float(handling[slot, c]) - served)
 
 
-def flow_times(net: Network, rec: Records) -> dict[str, FlowTimes]:
-    """Censoring-aware transit per flow for one replication (see the module docstring)."""
+def _carriers(
+    flow_ids: tuple[str, ...], flow: NDArray[np.int32], route_of: NDArray[np.object_]
+) -> list[tuple[tuple[str, str], NDArray[np.bool_]]]:
+    """Masks of the trains of each (flow, route) present in the plan."""
+    out = []
+    for k, fid in enumerate(flow_ids):
+        mine = flow == k
+        for rid in sorted(set(route_of[mine].tolist())):
+            out.append(((fid, str(rid)), mine & (route_of == rid)))
+    return out
+
+
+def flow_times(net: Network, rec: Records) -> dict[tuple[str, str], FlowTimes]:
+    """Censoring-aware transit per (flow, route) for one replication (see the module
+    docstring); pairs without any train are absent."""
     plan = rec.plan
     w0, w1 = rec.warmup_hours, rec.end_hours
     departed = (plan.depart_hours >= w0) & (plan.depart_hours < w1)
@@ -154,11 +167,11 @@ def flow_times(net: Network, rec: Records) -> dict[str, FlowTimes]:
             )
             transit_hours[i] = (w1 - plan.depart_hours[i]) + left
     delivered_in_window = (rec.arrive_hours >= w0) & (rec.arrive_hours <= w1)
+    route_of = np.asarray([p.route_id for p in net.paths], dtype=object)[plan.path]
     out = {}
-    for k, fid in enumerate(plan.flow_ids):
-        mine = plan.flow == k
+    for (fid, rid), mine in _carriers(plan.flow_ids, plan.flow, route_of):
         went = mine & departed
-        out[fid] = FlowTimes(
+        out[(fid, rid)] = FlowTimes(
             teu_departed=float(plan.teu[went].sum()),
             teu_transit_days=float((plan.teu[went] * transit_hours[went]).sum() / 24.0),
             trains_departed=int(went.sum()),
@@ -168,22 +181,14 @@ def flow_times(net: Network, rec: Records) -> dict[str, FlowTimes]:
     return out
 
 
-def nominal_transit_days(s: Scenario, net: Network, fid: str) -> float:
-    """Uncongested door-to-door days of a flow: mean handling and travel, no waiting."""
+def nominal_transit_days(s: Scenario, net: Network, fid: str, rid: str) -> float:
+    """Uncongested door-to-door days of a flow on a route: mean handling and travel."""
     flow = s.flows[fid]
     type_names = tuple(sorted({t for f in s.flows.values() for t in f.train_types}))
-    tables = _path_tables(net, type_names)
-    route_total = sum(flow.routes.values())
-    type_total = sum(flow.train_types.values())
-    hours = 0.0
-    for rid, share in flow.routes.items():
-        reverse = s.routes[rid].nodes[0] != flow.origin
-        table = tables[net.path_index[(rid, reverse)]][0]
-        if flow.train_types:
-            by_type = sum(
-                w * table[type_names.index(t) + 1, 0] for t, w in flow.train_types.items()
-            )
-            hours += share * by_type / type_total
-        else:
-            hours += share * table[0, 0]
-    return hours / route_total / 24.0
+    reverse = s.routes[rid].nodes[0] != flow.origin
+    table = _path_tables(net, type_names)[net.path_index[(rid, reverse)]][0]
+    if not flow.train_types:
+        return float(table[0, 0]) / 24.0
+    total = sum(flow.train_types.values())
+    hours = sum(w * table[type_names.index(t) + 1, 0] for t, w in flow.train_types.items())
+    return float(hours) / total / 24.0

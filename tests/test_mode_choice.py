@@ -172,10 +172,10 @@ def test_rail_time_of_an_uncongested_line_is_its_nominal_time_even_at_the_end() 
     nominal 10.25 days, including those still travelling when the run stops."""
     s = validated(toy(servers=None, handling=6))
     net, rec = simulate(s, 0, 3)
-    times = flow_times(net, rec)["rail-west"]
+    times = flow_times(net, rec)[("rail-west", "line")]
     assert times.trains_unfinished > 10  # ~10 days of departures are still on their way
     assert times.transit_days_mean == pytest.approx(10.25)
-    assert nominal_transit_days(s, net, "rail-west") == pytest.approx(10.25)
+    assert nominal_transit_days(s, net, "rail-west", "line") == pytest.approx(10.25)
 
 
 def test_saturation_shows_in_the_rail_time_not_only_in_the_backlog() -> None:
@@ -190,7 +190,7 @@ def test_saturation_shows_in_the_rail_time_not_only_in_the_backlog() -> None:
     measured = []
     for replication in range(3):
         net, rec = simulate(s, replication, 3)
-        times = flow_times(net, rec)["rail-west"]
+        times = flow_times(net, rec)[("rail-west", "line")]
         assert times.trains_unfinished > 500
         delivered = ~np.isnan(rec.arrive_hours) & (rec.plan.depart_hours >= rec.warmup_hours)
         transit = (rec.arrive_hours - rec.plan.depart_hours)[delivered] / 24.0
@@ -258,6 +258,48 @@ def test_choice_sets_the_flow_demand_and_splits_it_by_written_weights() -> None:
     assert solved.flows["rail-west"].teu_per_year == pytest.approx(0.25 * rail)
     assert solved.flows["rail-west-2"].teu_per_year == pytest.approx(0.75 * rail)
     assert model.input_teu.sum() == pytest.approx(400_000)
+
+
+def test_options_by_route_set_the_route_shares_of_a_shared_flow() -> None:
+    """Two routes of one flow, one via a second border: route choice sets the flow's route
+    shares from the options' TEU; the slower route gets less."""
+    doc = toy(servers=None, handling=6)
+    doc["nodes"]["north"] = {"kind": "border"}
+    doc["links"]["east2"] = {"from": "china", "to": "north", "hours": 240}
+    doc["links"]["west2"] = {"from": "north", "to": "eu", "hours": 72}
+    doc["routes"]["line2"] = {"nodes": ["china", "north", "eu"]}
+    doc["flows"]["rail-west"]["routes"] = {"line": 0.5, "line2": 0.5}
+    opts = doc["mode_choice"]["options"]
+    opts["rail"]["via"] = ["border"]
+    opts["rail_north"] = {**opts["rail"], "via": ["north"]}
+    s = validated(doc)
+    model = ChoiceModel.build(s)
+    assert model.free_days[0, 2] == pytest.approx(10.25)
+    assert model.free_days[0, 3] == pytest.approx(13.0)
+    assert model.input_teu[0, 2:] == pytest.approx([50_000, 50_000])
+    x = model.shares(model.free_days)
+    teu = model.option_teu(x)[0]
+    solved = model.scenario_with(s, x).flows["rail-west"]
+    assert solved.teu_per_year == pytest.approx(teu[2] + teu[3])
+    assert solved.routes["line"] == pytest.approx(teu[2] / (teu[2] + teu[3]))
+    assert teu[2] > teu[3] > 0
+    net, rec = simulate(model.scenario_with(s, x), 0, 1)
+    times = flow_times(net, rec)
+    assert times[("rail-west", "line2")].transit_days_mean == pytest.approx(13.0)
+
+
+def test_a_route_left_without_an_option_is_an_error(tmp_path: Path) -> None:
+    doc = toy()
+    doc["nodes"]["north"] = {"kind": "border"}
+    doc["links"]["east2"] = {"from": "china", "to": "north", "hours": 240}
+    doc["links"]["west2"] = {"from": "north", "to": "eu", "hours": 72}
+    doc["routes"]["line2"] = {"nodes": ["china", "north", "eu"]}
+    doc["flows"]["rail-west"]["routes"] = {"line": 0.5, "line2": 0.5}
+    doc["mode_choice"]["options"]["rail"]["via"] = ["border"]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError, match="route 'line2' of flow 'rail-west' is carried by no"):
+        load_scenario(path)
 
 
 # --- input errors and the results directory ----------------------------------------------------
