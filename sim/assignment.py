@@ -9,8 +9,13 @@ The fixed point of "shares given times" and "times given shares":
 3. the logit's response y to those times; the gap max|y - x| over every direction, class
    and option; stop when it is below the tolerance (x is then consistent with the times it
    produces);
-4. otherwise damp, x += step × (y - x) with step = damping/k (method of successive averages)
-   or a fixed damping, and go to 2.
+4. otherwise damp, x += step × (y - x), and go to 2. The step is adaptive by default: it
+   starts at ``damping``, halves whenever the response overshoots (the gap y - x points
+   against the previous one: the fixed point lies between), and grows back by 1.5 up to
+   ``damping`` while it does not. Near a saturating line the response is steep (a little
+   more demand, a much longer queue), where a constant step oscillates and the method of
+   successive averages (step damping/k, also offered) crawls; halving on overshoot
+   brackets the fixed point like a bisection.
 
 A route that saturates cannot hide: its queued trains make the measured time grow, its cost
 rises and demand moves to the other options until the times and the shares agree. The
@@ -308,6 +313,8 @@ def solve(
     days = model.start_days
     log: list[Iteration] = []
     converged = False
+    step = mc.damping
+    previous: FloatArray | None = None
     if not model.simulated.any():  # nothing to feed back: the first choice is final
         return Solution(model, x, days, True, log)
     for k in range(1, mc.max_iterations + 1):
@@ -319,7 +326,8 @@ def solve(
         y = model.shares(days)
         gap = float(np.abs(y - x).max())
         converged = gap < mc.tolerance
-        step = 0.0 if converged else (mc.damping / k if mc.step == "msa" else mc.damping)
+        step = 0.0 if converged else _step(mc, k, step, y - x, previous)
+        previous = y - x
         wall = time.perf_counter() - started
         entry = Iteration(k, step, gap, x, y, days, wall, model.rail_share(x), model.rail_share(y))
         log.append(entry)
@@ -329,6 +337,18 @@ def solve(
             break
         x = x + step * (y - x)
     return Solution(model, x, days, converged, log)
+
+
+def _step(
+    mc: ModeChoice, k: int, last: float, gap: FloatArray, previous: FloatArray | None
+) -> float:
+    if mc.step == "msa":
+        return mc.damping / k
+    if mc.step == "fixed" or previous is None:
+        return mc.damping
+    if float((gap * previous).sum()) < 0:  # overshot: the fixed point is behind us
+        return last / 2
+    return min(mc.damping, last * 1.5)
 
 
 def run_final(

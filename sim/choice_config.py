@@ -120,8 +120,11 @@ class ModeChoice(_Strict):
         default=0.1, gt=0, description="relative tolerance of the rail share vs the target"
     )
     damping: float = Field(default=0.5, gt=0, le=1)
-    step: Literal["msa", "fixed"] = Field(
-        default="msa", description="msa: step damping/k at iteration k; fixed: damping"
+    step: Literal["adaptive", "msa", "fixed"] = Field(
+        default="adaptive",
+        description="adaptive: start at damping, halve when the response overshoots (the "
+        "gap changes sign), grow by 1.5 up to damping otherwise; msa: damping/k at "
+        "iteration k; fixed: damping",
     )
     tolerance: float = Field(
         default=0.002, gt=0, description="stop when no share would change by more than this"

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from sim.assignment import Iteration
 from sim.choice_print import iteration_line, print_mode_choice
+from sim.choice_report_cli import calibration_report, parse_factors
 from sim.config import Scenario
 from sim.loader import ConfigError, load_raw, load_scenario
 from sim.pipeline import RunRequest, execute
@@ -220,6 +221,26 @@ def schema(
     else:
         output.write_text(text + "\n")
         out.print(f"wrote {output}", highlight=False)
+
+
+@app.command("calibrate-choice")
+def calibrate_choice(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML with a mode_choice section")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a field: dotted.path=value (repeatable)"),
+    ] = None,
+    vot_factors: Annotated[
+        str, typer.Option(help="value-of-time multipliers for the sensitivity table")
+    ] = "0.5,1,2",
+    workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
+) -> None:
+    """Fit the rail constant so the simulated rail share matches the observed one; VOT table."""
+    with user_errors():
+        loaded, _ = load_scenario(scenario, tuple(set_ or ()))
+        factors = parse_factors(vot_factors)
+        report = calibration_report(loaded, str(scenario), factors, max(1, workers), err)
+        out.print(report, highlight=False, markup=False)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -14,6 +14,7 @@ from builders import validated
 
 from sim.assignment import ChoiceModel, measure, solve
 from sim.choice import logit_shares
+from sim.choice_calibration import calibrate, shifted, vot_sensitivity
 from sim.choice_config import ModeChoice
 from sim.loader import ConfigError, load_scenario
 from sim.pipeline import RunRequest, execute
@@ -381,3 +382,30 @@ def test_mode_choice_model_rejects_unknown_keys() -> None:
                 "options": {},
             }
         )
+
+
+# --- calibration -------------------------------------------------------------------------------
+
+
+def test_calibration_reproduces_the_observed_share_through_the_simulation() -> None:
+    doc = toy(servers=4, horizon_days=90)  # capacity 584,000 TEU/year: the target is below
+    doc["mode_choice"]["observed_rail_teu_per_year"] = 150_000
+    s = validated(doc)
+    result = calibrate(s, seed=5)
+    assert result.target_share == pytest.approx(0.075)
+    assert result.model_share == pytest.approx(0.075, rel=0.25 * 0.1)
+    assert result.within_tolerance
+    # the calibrated constants, run through the ordinary fixed point, give the same share
+    calibrated = shifted(s.mode_choice, result.constants["rail"])  # type: ignore[arg-type]
+    again = solve(s, seed=5, mc=calibrated)
+    assert again.model.rail_share(again.shares) == pytest.approx(result.model_share, rel=1e-9)
+    # a higher observed share needs a lower rail constant
+    doc["mode_choice"]["observed_rail_teu_per_year"] = 250_000
+    higher = calibrate(validated(doc), seed=5)
+    assert higher.constants["rail"] < result.constants["rail"]
+
+
+def test_rail_share_rises_with_the_value_of_time_when_rail_is_faster() -> None:
+    s = validated(toy(servers=None, handling=6))
+    shares = [sol.model.rail_share(sol.shares) for _, sol in vot_sensitivity(s, [0.5, 1, 2], 5)]
+    assert shares[0] < shares[1] < shares[2]
