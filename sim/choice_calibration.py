@@ -1,17 +1,20 @@
-"""Calibrating the mode choice to an observed rail share, and value-of-time sensitivity.
+"""Calibrating the mode choice to the observed rail volumes, and value-of-time sensitivity.
 
-The unknown the data pins down is how much shippers dislike rail beyond its rate and time
-(risk, paperwork, sanctions checks, capacity to book): one constant added to every rail
-option's ``constant_usd_per_feu`` (their differences are kept). Procedure, repeated until
-the simulated fixed point reproduces the target:
+The unknown the data pins down is how much shippers dislike each rail option beyond its
+rate and time (risk, paperwork, sanctions checks, booking): its ``constant_usd_per_feu``.
+Targets: ``observed_rail_teu_per_year`` in total, split over the rail options as the
+scenario's flows carry it as written (the baselines' route shares); when some rail option
+has no written TEU, one common shift of every rail constant fits the total only.
+
+Procedure, repeated until the simulated fixed point reproduces the targets:
 
 1. solve the congestion fixed point with the current constants (rail times simulated);
-2. holding those times, find the shift that makes the logit's rail share equal the target
-   ``observed_rail_teu_per_year / total demand`` (a 1-D root: the share falls monotonically
-   as rail gets dearer);
-3. apply the shift and solve again; stop when the simulated share is within a quarter of
-   the tolerance of the target (rail times barely move with demand below capacity, so this
-   takes one or two rounds).
+2. holding those times, adjust the constants until the logit gives the targets (the
+   classic update: constant += cost scale × nest lambda × ln(model / target), iterated;
+   for the common shift a 1-D root, the share falling monotonically as rail gets dearer);
+3. solve again with the new constants; stop when the simulated rail share is within a
+   quarter of the tolerance of the target (rail times barely move with demand below
+   capacity, so this takes one or two rounds).
 
 Value-of-time sensitivity re-solves the fixed point with every class's value of time scaled.
 """
@@ -21,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
 from scipy.optimize import brentq
 
-from sim.assignment import Solution, solve
+from sim.assignment import ChoiceModel, FloatArray, Solution, solve
 from sim.choice_config import ModeChoice
 from sim.config import Scenario
 from sim.loader import ConfigError
@@ -31,7 +36,7 @@ from sim.loader import ConfigError
 
 @dataclass
 class Round:
-    shift_usd_per_feu: float  # added to every rail constant in this round
+    change_usd_per_feu: float  # largest change of a rail constant in this round
     model_share: float  # simulated fixed point's rail share after the shift
     iterations: int
     converged: bool
@@ -76,22 +81,77 @@ def calibrate(
 ) -> Calibration:
     mc, target = _target(s)
     solution = solve(s, seed, workers)
+    targets = _option_targets(solution.model, mc)
     rounds: list[Round] = []
     share = solution.model.rail_share(solution.shares)
     for _ in range(max_rounds):
-        if abs(share - target) <= 0.25 * mc.calibration_tolerance * target:
+        if abs(share - target) <= 0.25 * mc.calibration_tolerance * target and (
+            targets is None or _option_error(solution, targets) <= 0.5 * mc.calibration_tolerance
+        ):
             break
-        shift = _shift_to_target(solution, mc, target)
-        mc = shifted(mc, shift)
+        before = {oid: o.constant_usd_per_feu for oid, o in mc.options.items()}
+        if targets is None:
+            mc = shifted(mc, _shift_to_target(solution, mc, target))
+        else:
+            mc = _fit_constants(solution, mc, targets)
+        change = max(abs(o.constant_usd_per_feu - before[oid]) for oid, o in mc.options.items())
         solution = solve(s, seed, workers, mc=mc)
         share = solution.model.rail_share(solution.shares)
-        entry = Round(shift, share, len(solution.iterations), solution.converged)
+        entry = Round(change, share, len(solution.iterations), solution.converged)
         rounds.append(entry)
         if on_round:
             on_round(entry)
     constants = {oid: o.constant_usd_per_feu for oid, o in mc.options.items() if o.mode == "rail"}
     within = abs(share - target) <= mc.calibration_tolerance * target
     return Calibration(target, constants, share, within, rounds)
+
+
+def _rail(model: ChoiceModel, mc: ModeChoice) -> NDArray[np.bool_]:
+    return np.asarray([mc.options[o].mode == "rail" for o in model.options])
+
+
+def _option_targets(model: ChoiceModel, mc: ModeChoice) -> FloatArray | None:
+    """TEU per year per option the calibration aims at (rail entries only), or None."""
+    rail = _rail(model, mc)
+    written = model.input_teu.sum(axis=0)
+    if not (model.simulated[rail].all() and (written[rail] > 0).all()):
+        return None
+    assert mc.observed_rail_teu_per_year is not None
+    result: FloatArray = np.where(
+        rail, written * mc.observed_rail_teu_per_year / written[rail].sum(), np.nan
+    )
+    return result
+
+
+def _option_error(solution: Solution, targets: FloatArray) -> float:
+    """Largest relative error of a rail option's chosen TEU against its target."""
+    teu = solution.model.option_teu(solution.shares).sum(axis=0)
+    rail = ~np.isnan(targets)
+    return float(np.abs(teu[rail] / targets[rail] - 1).max())
+
+
+def _fit_constants(solution: Solution, mc: ModeChoice, targets: FloatArray) -> ModeChoice:
+    """Rail constants giving the target TEU per option at the solution's rail times."""
+    model, days = solution.model, solution.days
+    rail = ~np.isnan(targets)
+    lam = np.asarray([mc.nests[o.nest] if o.nest is not None else 1.0 for o in mc.options.values()])
+    constants = np.asarray([o.constant_usd_per_feu for o in mc.options.values()])
+    for _ in range(500):
+        trial = _with_constants(mc, constants)
+        teu = model.option_teu(model.shares(days, trial)).sum(axis=0)
+        error = np.log(np.maximum(teu[rail], 1e-300) / targets[rail])
+        if float(np.abs(error).max()) < 1e-5:
+            break
+        constants[rail] += mc.cost_scale_usd * lam[rail] * error
+    return _with_constants(mc, constants)
+
+
+def _with_constants(mc: ModeChoice, constants: FloatArray) -> ModeChoice:
+    options = {
+        oid: opt.model_copy(update={"constant_usd_per_feu": float(c)})
+        for (oid, opt), c in zip(mc.options.items(), constants, strict=True)
+    }
+    return mc.model_copy(update={"options": options})
 
 
 def _shift_to_target(solution: Solution, mc: ModeChoice, target: float) -> float:

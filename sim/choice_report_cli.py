@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from sim.choice_calibration import Round, calibrate, shifted, vot_sensitivity
+from sim.choice_calibration import Round, calibrate, vot_sensitivity
 from sim.config import Scenario
 from sim.loader import ConfigError
 
@@ -33,7 +33,7 @@ def calibration_report(
 
     def show(r: Round) -> None:
         log.print(
-            f"  round: rail constants {r.shift_usd_per_feu:+,.0f} USD/FEU -> simulated rail "
+            f"  round: rail constants moved up to {r.change_usd_per_feu:,.0f} USD/FEU -> rail "
             f"share {r.model_share:.3%} ({r.iterations} iteration(s), "
             f"{'converged' if r.converged else 'NOT converged'})",
             highlight=False,
@@ -51,8 +51,13 @@ def calibration_report(
         "calibrated constants (paste under mode_choice.options):",
     ]
     lines += [f"  {oid}: {{constant_usd_per_feu: {v:.0f}}}" for oid, v in result.constants.items()]
-    shift = sum(r.shift_usd_per_feu for r in result.rounds)
-    calibrated = s.model_copy(update={"mode_choice": shifted(mc, shift)})
+    options = {
+        oid: o.model_copy(update={"constant_usd_per_feu": result.constants[oid]})
+        if oid in result.constants
+        else o
+        for oid, o in mc.options.items()
+    }
+    calibrated = s.model_copy(update={"mode_choice": mc.model_copy(update={"options": options})})
     lines.append("value-of-time sensitivity at these constants (fixed point re-solved):")
     lines.append(f"  {'VOT factor':>10}  {'rail share':>10}  {'rail TEU/year':>13}  iterations")
     for factor, sol in vot_sensitivity(calibrated, factors, seed, workers):

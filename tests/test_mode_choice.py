@@ -261,6 +261,20 @@ def test_choice_sets_the_flow_demand_and_splits_it_by_written_weights() -> None:
     assert model.input_teu.sum() == pytest.approx(400_000)
 
 
+def two_routes(servers: int | None = None) -> dict[str, Any]:
+    """The toy with a second, slower route (via 'north') in the same flow, 50/50 as written."""
+    doc = toy(servers=servers, handling=6)
+    doc["nodes"]["north"] = {"kind": "border"}
+    doc["links"]["east2"] = {"from": "china", "to": "north", "hours": 240}
+    doc["links"]["west2"] = {"from": "north", "to": "eu", "hours": 72}
+    doc["routes"]["line2"] = {"nodes": ["china", "north", "eu"]}
+    doc["flows"]["rail-west"]["routes"] = {"line": 0.5, "line2": 0.5}
+    opts = doc["mode_choice"]["options"]
+    opts["rail"]["via"] = ["border"]
+    opts["rail_north"] = {**opts["rail"], "via": ["north"]}
+    return doc
+
+
 def test_options_by_route_set_the_route_shares_of_a_shared_flow() -> None:
     """Two routes of one flow, one via a second border: route choice sets the flow's route
     shares from the options' TEU; the slower route gets less."""
@@ -409,3 +423,17 @@ def test_rail_share_rises_with_the_value_of_time_when_rail_is_faster() -> None:
     s = validated(toy(servers=None, handling=6))
     shares = [sol.model.rail_share(sol.shares) for _, sol in vot_sensitivity(s, [0.5, 1, 2], 5)]
     assert shares[0] < shares[1] < shares[2]
+
+
+def test_calibration_per_option_reproduces_the_written_route_split() -> None:
+    """Targets: 150,000 TEU split as the flows are written (50/50 over the two routes),
+    although the northern route is 2.75 days slower: its constant must come out lower."""
+    doc = two_routes(servers=4)
+    doc["mode_choice"]["observed_rail_teu_per_year"] = 150_000
+    result = calibrate(validated(doc), seed=5)
+    assert result.within_tolerance
+    assert result.constants["rail_north"] < result.constants["rail"]
+    # at free flow the difference is the value of 2.75 days, averaged over the classes
+    # that choose rail (a value of time between 10 and 150 USD/day)
+    gap = result.constants["rail"] - result.constants["rail_north"]
+    assert 10 * 2.75 < gap < 150 * 2.75
