@@ -9,6 +9,7 @@ has no written TEU, one common shift of every rail constant fits the total only.
 Procedure, repeated until the simulated fixed point reproduces the targets:
 
 1. solve the congestion fixed point with the current constants (rail times simulated);
+   (the first time with constants fitted at free-flow times, which costs no simulation);
 2. holding those times, adjust the constants until the logit gives the targets (the
    classic update: constant += cost scale × nest lambda × ln(model / target), iterated;
    for the common shift a 1-D root, the share falling monotonically as rail gets dearer);
@@ -80,8 +81,16 @@ def calibrate(
     on_round: Callable[[Round], None] | None = None,
 ) -> Calibration:
     mc, target = _target(s)
-    solution = solve(s, seed, workers)
-    targets = _option_targets(solution.model, mc)
+    # First guess without simulating: fit at free-flow rail times (cheap, and it keeps the
+    # first simulated fixed point away from a swamped network when the constants start at 0).
+    model = ChoiceModel.build(s)
+    targets = _option_targets(model, mc)
+    free = Solution(model, model.shares(model.free_days), model.free_days, True)
+    if targets is None:
+        mc = shifted(mc, _shift_to_target(free, mc, target))
+    else:
+        mc = _fit_constants(free, mc, targets)
+    solution = solve(s, seed, workers, mc=mc)
     rounds: list[Round] = []
     share = solution.model.rail_share(solution.shares)
     for _ in range(max_rounds):

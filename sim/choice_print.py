@@ -40,25 +40,33 @@ def print_mode_choice(block: dict[str, Any], out: Console) -> None:
     )
     for col in ("option", "share", "95% CI", "TEU/year", *[f"days {d}" for d in directions]):
         table.add_column(col, justify="left" if col == "option" else "right")
-    table.add_column("USD/FEU", justify="right")
-    costs = Table(title="generalised cost, USD per FEU", title_justify="left")
+    first = directions[0] if directions else ""
+    costs = Table(
+        title=f"rate and generalised cost, USD per FEU ({first}), by cargo class",
+        title_justify="left",
+    )
     costs.add_column("option")
-    cost_cols: list[tuple[str, str]] = []
+    costs.add_column("rate", justify="right")
+    classes: list[str] = []
     for opt in block["options"].values():
-        for d, per_class in opt["generalised_cost_usd_per_feu"].items():
-            for c in per_class:
-                if (d, c) not in cost_cols:
-                    cost_cols.append((d, c))
-    for d, c in cost_cols:
-        costs.add_column(f"{c} {d}", justify="right")
+        for c in opt["generalised_cost_usd_per_feu"].get(first, {}):
+            if c not in classes:
+                classes.append(c)
+    for c in classes:
+        costs.add_column(c, justify="right")
     for oid, opt in block["options"].items():
         row = split["all"][oid]
         share = row["share"]
-        open_share = opt["available_fraction"]
-        closed = "" if open_share >= 1 else f" (open {open_share:.0%})"
-        ci = "–" if share["ci_low"] is None else f"{_pct(share['ci_low'])}–{_pct(share['ci_high'])}"
+        if opt["available_fraction"] <= 0:
+            ci = "closed"
+        elif share["ci_low"] is None:
+            ci = "–"
+        else:
+            ci = f"{_pct(share['ci_low'])}–{_pct(share['ci_high'])}"
+        if 0 < opt["available_fraction"] < 1:
+            ci += f" (open {opt['available_fraction']:.0%})"
         table.add_row(
-            oid + closed,
+            oid,
             _pct(share["mean"]),
             ci,
             f"{row['teu_per_year']:,.0f}",
@@ -66,10 +74,13 @@ def print_mode_choice(block: dict[str, Any], out: Console) -> None:
                 f"{opt['transit_days'][d]['mean']:.1f}" if d in opt["transit_days"] else "–"
                 for d in directions
             ],
-            f"{opt['rate_usd_per_feu']:,.0f}",
         )
-        per = opt["generalised_cost_usd_per_feu"]
-        costs.add_row(oid, *[f"{per[d][c]:,.0f}" if d in per else "–" for d, c in cost_cols])
+        per = opt["generalised_cost_usd_per_feu"].get(first, {})
+        costs.add_row(
+            oid,
+            f"{opt['rate_usd_per_feu']:,.0f}",
+            *[f"{per[c]:,.0f}" if c in per else "–" for c in classes],
+        )
     out.print(table)
     out.print(costs)
     out.print(

@@ -48,6 +48,8 @@ def calibration_report(
         f"{result.model_share / result.target_share - 1:+.1%} "
         f"({'within' if result.within_tolerance else 'OUTSIDE'} "
         f"±{mc.calibration_tolerance:.0%})",
+        f"re-simulation rounds after the free-flow fit: {len(result.rounds)}; the fixed point "
+        f"uses {mc.replications_per_iteration} replication(s) per iteration, seed {seed}",
         "calibrated constants (paste under mode_choice.options):",
     ]
     lines += [f"  {oid}: {{constant_usd_per_feu: {v:.0f}}}" for oid, v in result.constants.items()]
