@@ -135,13 +135,15 @@ class ChoiceModel:
     # --- the choice -------------------------------------------------------------------
 
     def shares(self, days: FloatArray, mc: ModeChoice | None = None) -> FloatArray:
-        """[d, c, o] shares for transit days [d, o]; ``mc`` overrides costs (calibration)."""
+        """[d, c, o] shares for transit days [d, o]; ``mc`` overrides rates, constants and
+        values of time (same classes and options; availability and demand stay the model's)."""
         mc = mc or self.mc
+        vot = [mc.classes[c].value_of_time_usd_per_feu_day for c in self.classes]
         out = np.zeros((len(self.directions), len(self.classes), len(self.options)))
         for d in range(len(self.directions)):
             periods = [Regime(p.weight, p.available & self.serves[d]) for p in self.periods]
             for c in range(len(self.classes)):
-                out[d, c] = class_shares(mc, days[d].tolist(), float(self.vot[c]), periods)
+                out[d, c] = class_shares(mc, days[d].tolist(), vot[c], periods)
         return out
 
     def costs(self, days: FloatArray) -> FloatArray:
