@@ -4,7 +4,9 @@ Shares are the converged demand (deterministic given the fixed point). Their con
 intervals are across the replications of the final run: each replication's simulated rail
 times give the shares the logit would choose for it, and the interval is over those. Rail
 TEU delivered and the capacity shortfall (demand choosing rail minus what the network
-delivered, per year) are per replication of the final run too.
+delivered, per year; signed, so below capacity its interval straddles 0 with the Poisson
+noise of the demand, and a real shortfall shows as an interval above 0) are per
+replication of the final run too.
 """
 
 from __future__ import annotations
@@ -94,12 +96,12 @@ def summary_block(solution: Solution, scenario: Scenario, final: list[Measures])
     demand_do = model.option_teu(solution.shares)
     for (d, o), _ in sorted(model.flows.items()):
         delivered = [float(model.delivered_teu_per_year(m, horizon)[d, o]) for m in final]
-        shortfall = [max(0.0, float(demand_do[d, o]) - v) for v in delivered]
+        shortfall = [float(demand_do[d, o]) - v for v in delivered]
         unfinished = [float(model.unfinished_trains(m)[d, o]) for m in final]
         capacity.setdefault(model.options[o], {})[model.directions[d]] = {
             "demand_teu_per_year": float(demand_do[d, o]),
             "delivered_teu_per_year": _est(delivered, conf, "TEU/year"),
-            "shortfall_teu_per_year": _est(shortfall, conf, "TEU/year"),
+            "shortfall_teu_per_year": _est(shortfall, conf, "TEU/year", floor=None),
             "trains_unfinished_end": _est(unfinished, conf, "trains"),
         }
     delivered_all = [float(model.delivered_teu_per_year(m, horizon).sum()) for m in final]
@@ -120,9 +122,10 @@ def summary_block(solution: Solution, scenario: Scenario, final: list[Measures])
             "shifted_to_rail": chosen_rail - input_rail,
             "delivered": _est(delivered_all, conf, "TEU/year"),
             "shortfall": _est(
-                [max(0.0, _simulated_rail(model, solution) - v) for v in delivered_all],
+                [_simulated_rail(model, solution) - v for v in delivered_all],
                 conf,
                 "TEU/year",
+                floor=None,
             ),
         },
         "modal_split": modal_split,
