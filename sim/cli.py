@@ -265,6 +265,7 @@ def headline(
         + f" ({seeds})",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -173,7 +173,7 @@ def markdown(rows: Sequence[Headline]) -> str:
             f"| {h.node} "
             f"| {_num(h.queue_max_trains.baseline)} → {_num(h.queue_max_trains.scenario)} "
             f"({_diff(h.queue_max_trains)}) "
-            f"| {_num(h.wait_hours.baseline)} → {_num(h.wait_hours.scenario)} "
-            f"({_diff(h.wait_hours)}) |"
+            f"| {_num(h.wait_hours.baseline, 2)} → {_num(h.wait_hours.scenario, 2)} "
+            f"({_diff(h.wait_hours, 2)}) |"
         )
     return "\n".join(lines)
