@@ -25,6 +25,7 @@ final run (full replications, with tables) simulates the converged demand.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -240,8 +241,6 @@ def _measure_one(args: tuple[Scenario, int, int]) -> Measures:
 
 def _final_one(args: tuple[Scenario, int, int]) -> tuple[ReplicationOutput, Measures]:
     """What ``runner.run_replication`` does, plus the rail times, from one simulation."""
-    import time
-
     scenario, replication, seed = args
     started = time.perf_counter()
     net, rec = simulate(scenario, replication, seed)
@@ -305,8 +304,6 @@ def solve(
 
     ``mc`` replaces the scenario's ``mode_choice`` (the calibration varies constants).
     """
-    import time
-
     if mc is not None:
         scenario = scenario.model_copy(update={"mode_choice": mc})
     model = ChoiceModel.build(scenario)

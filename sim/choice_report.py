@@ -140,7 +140,6 @@ def summary_block(solution: Solution, scenario: Scenario, final: list[Measures])
                 "rail_share_response": model.rail_share(it.response),
                 "rail_teu_per_year": model.rail_teu(it.shares),
                 "transit_days": _sim_days(model, it.days),
-                "wall_seconds": round(it.wall_seconds, 3),
             }
             for it in solution.iterations
         ],

@@ -74,8 +74,9 @@ def execute(
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     seed = scenario.run.seed
     extra_tables: dict[str, Any] = {}
+    extra_manifest: dict[str, Any] = {}
     if scenario.mode_choice is not None and scenario.mode_choice.enabled:
-        outputs, summary, extra_tables = run_with_choice(
+        outputs, summary, extra_tables, extra_manifest = run_with_choice(
             scenario, request.workers, on_done, on_iteration
         )
     else:
@@ -84,7 +85,7 @@ def execute(
         )
         summary = summarise(scenario, outputs, seed)
     wall = time.perf_counter() - started
-    manifest = build_manifest(request, scenario, raw, outputs, created, wall)
+    manifest = build_manifest(request, scenario, raw, outputs, created, wall) | extra_manifest
     tables = {"replications": concat_columns([replication_rows(outputs)]), **extra_tables}
     for name in ("trains", "visits", "timeseries"):
         tables[name] = concat_columns([o.tables[name] for o in outputs])
@@ -99,8 +100,10 @@ def run_with_choice(
     workers: int,
     on_done: Callable[[ReplicationOutput], None] | None,
     on_iteration: Callable[[Iteration], None] | None,
-) -> tuple[list[ReplicationOutput], dict[str, Any], dict[str, Any]]:
-    """Mode choice on: fixed point, then the full run at the converged demand."""
+) -> tuple[list[ReplicationOutput], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Mode choice on: fixed point, then the full run at the converged demand. Returns the
+    outputs, the summary, the extra tables and extra manifest fields (timings stay out of
+    the summary, so the same seed gives the same summary)."""
     seed = scenario.run.seed
     solution = solve(scenario, seed, workers, on_iteration)
     solved, outputs, measures = run_final(
@@ -109,7 +112,12 @@ def run_with_choice(
     summary = summarise(solved, outputs, seed)
     summary["mode_choice"] = summary_block(solution, scenario, measures)
     tables = {"mode_choice_iterations": concat_columns([iteration_columns(solution)])}
-    return outputs, summary, tables
+    timing = {
+        "mode_choice_iteration_wall_seconds": [
+            round(i.wall_seconds, 3) for i in solution.iterations
+        ]
+    }
+    return outputs, summary, tables, timing
 
 
 def build_manifest(

@@ -437,3 +437,14 @@ def test_calibration_per_option_reproduces_the_written_route_split() -> None:
     # that choose rail (a value of time between 10 and 150 USD/day)
     gap = result.constants["rail"] - result.constants["rail_north"]
     assert 10 * 2.75 < gap < 150 * 2.75
+
+
+def test_same_seed_same_choice_on_any_number_of_workers(tmp_path: Path) -> None:
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(toy(servers=2, horizon_days=60)))
+    one = execute(RunRequest(scenario_file=path, out=tmp_path / "one", workers=1))
+    two = execute(RunRequest(scenario_file=path, out=tmp_path / "two", workers=2))
+    summary = "summary.json"
+    assert (one.run_dir / summary).read_bytes() == (two.run_dir / summary).read_bytes()
+    log_one = pq.read_table(one.run_dir / "mode_choice_iterations.parquet")
+    assert log_one.equals(pq.read_table(two.run_dir / "mode_choice_iterations.parquet"))
