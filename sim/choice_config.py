@@ -132,6 +132,12 @@ class ModeChoice(_Strict):
     max_iterations: int = Field(default=20, ge=1)
     replications_per_iteration: int = Field(default=2, ge=1)
 
+    @model_validator(mode="after")
+    def _some_demand(self) -> ModeChoice:
+        if sum(sum(c.teu_per_year.values()) for c in self.classes.values()) <= 0:
+            raise ValueError("classes: total teu_per_year must be > 0")
+        return self
+
     def directions(self) -> list[str]:
         """Directions in a stable order (first appearance across classes)."""
         seen: dict[str, None] = {}

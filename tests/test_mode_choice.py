@@ -342,6 +342,10 @@ def test_a_route_left_without_an_option_is_an_error(tmp_path: Path) -> None:
             "mode_choice.options.sea_suez.closures.x.end: ends before it starts",
         ),
         (
+            lambda mc: [c["teu_per_year"].update(westbound=0) for c in mc["classes"].values()],
+            "mode_choice: classes: total teu_per_year must be > 0",
+        ),
+        (
             lambda mc: mc["nests"].update(sea=1.5),
             "mode_choice.nests.sea: Input should be less than or equal to 1 (got 1.5)",
         ),
