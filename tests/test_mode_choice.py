@@ -452,3 +452,18 @@ def test_same_seed_same_choice_on_any_number_of_workers(tmp_path: Path) -> None:
     assert (one.run_dir / summary).read_bytes() == (two.run_dir / summary).read_bytes()
     log_one = pq.read_table(one.run_dir / "mode_choice_iterations.parquet")
     assert log_one.equals(pq.read_table(two.run_dir / "mode_choice_iterations.parquet"))
+
+
+def test_calibrate_choice_without_a_target_is_a_one_line_input_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(toy()))
+    result = CliRunner().invoke(app, ["calibrate-choice", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        "toy.yaml: mode_choice.observed_rail_teu_per_year: needed to calibrate"
+    )
+    assert "Traceback" not in result.output
