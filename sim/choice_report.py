@@ -136,6 +136,7 @@ def summary_block(solution: Solution, scenario: Scenario, final: list[Measures])
                 "iteration": it.iteration,
                 "gap": it.gap,
                 "step": it.step,
+                "max_share_change": it.step * it.gap,  # of the next iteration's shares
                 "rail_share": model.rail_share(it.shares),
                 "rail_share_response": model.rail_share(it.response),
                 "rail_teu_per_year": model.rail_teu(it.shares),
