@@ -20,6 +20,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sim.assignment import Iteration
+from sim.choice_print import iteration_line, print_mode_choice
+from sim.choice_report_cli import calibration_report, parse_factors
 from sim.config import Scenario
 from sim.loader import ConfigError, load_raw, load_scenario, validate_fragment
 from sim.pipeline import RunRequest, execute
@@ -106,6 +109,8 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
         )
     if nodes.row_count:
         out.print(nodes)
+    if "mode_choice" in summary:
+        print_mode_choice(summary["mode_choice"], out)
 
 
 @app.command()
@@ -145,7 +150,11 @@ def run(
                     highlight=False,
                 )
 
-        outcome = execute(request, on_done=progress)
+        def iteration(it: Iteration) -> None:
+            if not quiet:
+                err.print(f"  mode choice {iteration_line(it)}", highlight=False)
+
+        outcome = execute(request, on_done=progress, on_iteration=iteration)
         if quiet:
             out.print(str(outcome.run_dir), highlight=False)
             return
@@ -377,6 +386,26 @@ def headline(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("calibrate-choice")
+def calibrate_choice(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML with a mode_choice section")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a field: dotted.path=value (repeatable)"),
+    ] = None,
+    vot_factors: Annotated[
+        str, typer.Option(help="value-of-time multipliers for the sensitivity table")
+    ] = "0.5,1,2",
+    workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
+) -> None:
+    """Fit the rail constant so the simulated rail share matches the observed one; VOT table."""
+    with user_errors():
+        loaded, _ = load_scenario(scenario, tuple(set_ or ()))
+        factors = parse_factors(vot_factors)
+        report = calibration_report(loaded, str(scenario), factors, max(1, workers), err)
+        out.print(report, highlight=False, markup=False)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

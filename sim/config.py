@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.choice_config import ModeChoice, mode_choice_problems
 from sim.distributions import DistributionField, Fixed
 
 
@@ -190,6 +191,9 @@ class Scenario(_Strict):
     routes: dict[str, Route] = Field(default_factory=dict)
     flows: dict[str, Flow] = Field(default_factory=dict)
     events: dict[str, Event] = Field(default_factory=dict)
+    mode_choice: ModeChoice | None = Field(
+        default=None, description="sea/rail choice setting rail demand (absent: flows as given)"
+    )
 
 
 def event_hours(when: When, start: dt.date, warmup_days: float) -> float:
@@ -224,6 +228,16 @@ def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
         problems.extend(_flow_problems(s, fid, flow))
     for eid, event in s.events.items():
         problems.extend(_event_problems(s, eid, event))
+    if s.mode_choice is not None:
+        start, warmup = s.run.start_date, s.run.warmup_days
+        problems.extend(
+            mode_choice_problems(
+                s.mode_choice,
+                {fid: f.routes for fid, f in s.flows.items()},
+                {rid: r.nodes for rid, r in s.routes.items()},
+                lambda w: event_hours(w, start, warmup),
+            )
+        )
     return problems
 
 

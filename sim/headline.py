@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.assignment import with_chosen_demand
 from sim.config import Scenario
 from sim.loader import load_scenario
 from sim.metrics import Estimate, estimate
@@ -90,6 +91,8 @@ def headline_pair(
         values["run.horizon_days"] = horizon_days
     scenario, _ = load_scenario(scenario_file, values=values)
     baseline = _aligned(scenario, baseline_file)
+    scenario = with_chosen_demand(scenario, workers)  # rail demand from the mode choice, if on
+    baseline = with_chosen_demand(baseline, workers)
     seed, conf = scenario.run.seed, scenario.run.confidence
     scen = run_replications(scenario, replications, seed, workers=workers, with_tables=False)
     base = run_replications(baseline, replications, seed, workers=workers, with_tables=False)

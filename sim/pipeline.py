@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from sim.assignment import Iteration, run_final, solve
+from sim.choice_report import iteration_columns, summary_block
 from sim.config import Scenario
 from sim.loader import RawScenario, load_scenario
 from sim.results import (
@@ -63,25 +65,59 @@ def resolved_document(scenario: Scenario) -> dict[str, Any]:
 
 
 def execute(
-    request: RunRequest, on_done: Callable[[ReplicationOutput], None] | None = None
+    request: RunRequest,
+    on_done: Callable[[ReplicationOutput], None] | None = None,
+    on_iteration: Callable[[Iteration], None] | None = None,
 ) -> RunOutcome:
     scenario, raw = prepare(request)
     started = time.perf_counter()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     seed = scenario.run.seed
-    outputs = run_replications(
-        scenario, scenario.run.replications, seed, workers=request.workers, on_done=on_done
-    )
-    summary = summarise(scenario, outputs, seed)
+    extra_tables: dict[str, Any] = {}
+    extra_manifest: dict[str, Any] = {}
+    if scenario.mode_choice is not None and scenario.mode_choice.enabled:
+        outputs, summary, extra_tables, extra_manifest = run_with_choice(
+            scenario, request.workers, on_done, on_iteration
+        )
+    else:
+        outputs = run_replications(
+            scenario, scenario.run.replications, seed, workers=request.workers, on_done=on_done
+        )
+        summary = summarise(scenario, outputs, seed)
     wall = time.perf_counter() - started
-    manifest = build_manifest(request, scenario, raw, outputs, created, wall)
-    tables = {"replications": concat_columns([replication_rows(outputs)])}
+    manifest = build_manifest(request, scenario, raw, outputs, created, wall) | extra_manifest
+    tables = {"replications": concat_columns([replication_rows(outputs)]), **extra_tables}
     for name in ("trains", "visits", "timeseries"):
         tables[name] = concat_columns([o.tables[name] for o in outputs])
     run_dir = request.out or default_run_dir(request.results_root, scenario.name)
     resolved_yaml = yaml.safe_dump(resolved_document(scenario), sort_keys=False, allow_unicode=True)
     write_run(run_dir, manifest, summary, tables, resolved_yaml)
     return RunOutcome(scenario, run_dir, summary, wall)
+
+
+def run_with_choice(
+    scenario: Scenario,
+    workers: int,
+    on_done: Callable[[ReplicationOutput], None] | None,
+    on_iteration: Callable[[Iteration], None] | None,
+) -> tuple[list[ReplicationOutput], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Mode choice on: fixed point, then the full run at the converged demand. Returns the
+    outputs, the summary, the extra tables and extra manifest fields (timings stay out of
+    the summary, so the same seed gives the same summary)."""
+    seed = scenario.run.seed
+    solution = solve(scenario, seed, workers, on_iteration)
+    solved, outputs, measures = run_final(
+        solution, scenario, scenario.run.replications, seed, workers, on_done
+    )
+    summary = summarise(solved, outputs, seed)
+    summary["mode_choice"] = summary_block(solution, scenario, measures)
+    tables = {"mode_choice_iterations": concat_columns([iteration_columns(solution)])}
+    timing = {
+        "mode_choice_iteration_wall_seconds": [
+            round(i.wall_seconds, 3) for i in solution.iterations
+        ]
+    }
+    return outputs, summary, tables, timing
 
 
 def build_manifest(
