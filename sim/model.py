@@ -1,13 +1,14 @@
 """The SimPy model: trains moving along their paths through capacity-limited nodes and links.
 
-A node with limited capacity is a :class:`TrackPool` (a SimPy ``Resource`` whose capacity can
-change during the run: 0 closes it, trains queue FIFO and are admitted as soon as capacity
-returns; nothing is lost). A train holds one server for its handling time; queues have no
-size limit and a queued train does not block the node behind it (see docs/model.md).
+A node with limited capacity is a :class:`TrackPool` (servers whose number can change during
+the run: 0 closes the node, trains queue FIFO and are admitted as soon as capacity returns;
+nothing is lost). A train holds one server for its handling time; queues have no size limit
+and a queued train does not block the node behind it (see docs/model.md).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -21,21 +22,48 @@ from sim.records import Records
 from sim.rng import Streams
 
 
-class TrackPool(simpy.Resource):
-    """A Resource with a capacity that may change (including to 0) while trains wait."""
+class TrackPool:
+    """Servers of a node or link: how many are busy, how many exist now, who waits (FIFO).
+
+    It allocates exactly like a ``simpy.Resource`` (first come, first served; a capacity
+    change never preempts a train already being served) but costs far less per visit: a
+    train that finds a free server takes it without a request event passing through the
+    event queue, and a release is a counter decrement rather than a second event. Only a
+    train that must wait yields an event, triggered in arrival order when a server frees
+    or capacity returns. This halves the SimPy events per visit (see benchmarks/).
+    """
+
+    __slots__ = ("_env", "_waiting", "busy", "capacity")
 
     def __init__(self, env: simpy.Environment, capacity: int) -> None:
-        super().__init__(env, capacity=max(capacity, 1))
-        self._capacity = capacity
+        self._env = env
+        self.capacity = capacity
+        self.busy = 0
+        self._waiting: deque[simpy.Event] = deque()
+
+    def acquire(self) -> simpy.Event | None:
+        """Take a server: None if one was free (taken now), else an event to wait for."""
+        if self.busy < self.capacity and not self._waiting:
+            self.busy += 1
+            return None
+        wait = self._env.event()
+        self._waiting.append(wait)
+        return wait
+
+    def release(self) -> None:
+        self.busy -= 1
+        if self._waiting:
+            self._admit()
 
     def set_capacity(self, capacity: int) -> None:
-        self._capacity = capacity
-        # Resource admits one waiting request per trigger; admit as many as now fit.
-        while self.put_queue and len(self.users) < capacity:
-            waiting = len(self.put_queue)
-            self._trigger_put(None)
-            if len(self.put_queue) == waiting:
-                break
+        self.capacity = capacity
+        self._admit()
+
+    def _admit(self) -> None:
+        waiting = self._waiting
+        while waiting and self.busy < self.capacity:
+            self.busy += 1
+            waiting.popleft().succeed()
 
 
 class _Station:
@@ -164,11 +192,12 @@ class CorridorModel:
                 if handling > 0.0:
                     yield env.timeout(handling)
             else:
-                request = pool.request()
-                yield request
+                wait = pool.acquire()
+                if wait is not None:
+                    yield wait
                 v_start[k] = env.now
                 yield env.timeout(station.samplers[type_slot]() * station.factor)
-                pool.release(request)
+                pool.release()
             v_end[k] = env.now
             k += 1
             if j < last:
@@ -176,8 +205,9 @@ class CorridorModel:
                 if track.pool is None:
                     yield env.timeout(track.sample() * track.factor)
                 else:
-                    request = track.pool.request()
-                    yield request
+                    wait = track.pool.acquire()
+                    if wait is not None:
+                        yield wait
                     yield env.timeout(track.sample() * track.factor)
-                    track.pool.release(request)
+                    track.pool.release()
         rec.arrive_hours[i] = env.now
