@@ -92,7 +92,7 @@ class _Track:
 
 def _travel_sampler(link: LinkPlan, rng: np.random.Generator) -> Callable[[], float]:
     if link.hours is not None:
-        return BufferedSampler(link.hours, rng)
+        return BufferedSampler(link.hours, rng).draw
     assert link.km is not None and link.speed_km_per_day is not None
     km = link.km
 
@@ -100,7 +100,7 @@ def _travel_sampler(link: LinkPlan, rng: np.random.Generator) -> Callable[[], fl
         result: FloatArray = km / speed * 24.0
         return result
 
-    return BufferedSampler(link.speed_km_per_day, rng, transform=hours_from_speed)
+    return BufferedSampler(link.speed_km_per_day, rng, transform=hours_from_speed).draw
 
 
 class CorridorModel:
@@ -121,14 +121,14 @@ class CorridorModel:
             pool = TrackPool(self.env, UNLIMITED if first is None else first)
         # index 0 serves trains without a type (-1), index k+1 serves type_names[k]
         samplers: list[Callable[[], float]] = [
-            BufferedSampler(node.handling, streams.rng("handling", node.id))
+            BufferedSampler(node.handling, streams.rng("handling", node.id)).draw
         ]
         for name in self.plan.type_names:
             dist = node.handling_by_type.get(name)
             if dist is None:
                 samplers.append(samplers[0])
             else:
-                samplers.append(BufferedSampler(dist, streams.rng("handling", node.id, name)))
+                samplers.append(BufferedSampler(dist, streams.rng("handling", node.id, name)).draw)
         return _Station(pool, samplers, node.schedule.handling_factor[0])
 
     def _track(self, link: LinkPlan, streams: Streams) -> _Track:
