@@ -37,27 +37,33 @@ def machine() -> str:
     )
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Wall seconds of one call (garbage collected first so earlier garbage is not billed)."""
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall and CPU seconds of one call (garbage collected first so earlier garbage is not
+    billed). CPU time is the steadier figure when other processes share the cores."""
     gc.collect()
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    return time.perf_counter() - started, value
+    return time.perf_counter() - wall, time.process_time() - cpu, value
 
 
 def alternate(
     contenders: dict[str, Callable[[], Any]], repeats: int
-) -> tuple[dict[str, list[float]], dict[str, list[Any]]]:
-    """Run each contender ``repeats`` times, interleaved (A B A B …, order flipped every round)."""
-    times: dict[str, list[float]] = {k: [] for k in contenders}
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[Any]]]:
+    """Run each contender ``repeats`` times, interleaved (A B, then B A, …).
+
+    Returns wall seconds, CPU seconds and the values returned, each per contender.
+    """
+    walls: dict[str, list[float]] = {k: [] for k in contenders}
+    cpus: dict[str, list[float]] = {k: [] for k in contenders}
     values: dict[str, list[Any]] = {k: [] for k in contenders}
     names = list(contenders)
     for r in range(repeats):
         for name in names if r % 2 == 0 else reversed(names):
-            seconds, value = timed(contenders[name])
-            times[name].append(seconds)
+            wall, cpu, value = timed(contenders[name])
+            walls[name].append(wall)
+            cpus[name].append(cpu)
             values[name].append(value)
-    return times, values
+    return walls, cpus, values
 
 
 def median(xs: list[float]) -> float:

@@ -15,6 +15,9 @@ Both run alternately in this process (median of ``--repeats``); the printed rati
 the robust figure on a shared machine. The two must agree: mean and p95 end-to-end time
 within 2 % of each other (they use different random streams, so they differ by sampling
 noise only; the line is also a Jackson network, so the mean is checked against Erlang C).
+The standard error of each estimate is printed (batch means): at 100,000 trains it is a
+few tenths of a percent, so 2 % is several standard errors of the difference: two correct
+implementations pass, while a systematic difference of a few percent does not.
 
     python benchmarks/overhead.py [--trains 100000] [--repeats 5]
 """
@@ -57,6 +60,12 @@ def analytic_mean_hours() -> float:
 
 def run_raw(trains: int, seed: int) -> tuple[float, float, int]:
     """Idiomatic SimPy; returns (mean, p95, count) of end-to-end hours finished after warm-up."""
+    x = raw_end_to_end(trains, seed)
+    return float(x.mean()), float(np.percentile(x, 95)), len(x)
+
+
+def raw_end_to_end(trains: int, seed: int) -> np.ndarray:
+    """End-to-end hours of the trains that finished after the warm-up, in finishing order."""
     env = simpy.Environment()
     rng = random.Random(seed)
     stations = [simpy.Resource(env, capacity=c) for c in TRACKS]
@@ -83,8 +92,17 @@ def run_raw(trains: int, seed: int) -> tuple[float, float, int]:
 
     env.process(source(env))
     env.run(until=trains / ARRIVALS_PER_HOUR)
-    x = np.asarray(end_to_end)
-    return float(x.mean()), float(np.percentile(x, 95)), len(x)
+    return np.asarray(end_to_end)
+
+
+def batch_standard_errors(x: np.ndarray, batches: int = 50) -> tuple[float, float]:
+    """Standard errors of the mean and of the p95 by batch means (the series is correlated:
+    consecutive trains share queues, so the naive sd/sqrt(n) would be too small)."""
+    parts = np.array_split(x, batches)
+    means = np.asarray([p.mean() for p in parts])
+    p95s = np.asarray([np.percentile(p, 95) for p in parts])
+    # a batch p95 estimates the p95 from n/batches trains; its spread shrinks as 1/sqrt(n)
+    return float(means.std(ddof=1) / np.sqrt(batches)), float(p95s.std(ddof=1) / np.sqrt(batches))
 
 
 # --- the same line as a corridor scenario ----------------------------------------------------
@@ -146,23 +164,26 @@ def main() -> None:
     print(f"== overhead: tandem of {len(TRACKS)} stations, {args.trains:,} trains")
     print(f"machine: {_common.machine()}")
     scenario = tandem_scenario(args.trains, args.seed)
-    times, values = _common.alternate(
+    walls, cpus, values = _common.alternate(
         {
             "raw": lambda: run_raw(args.trains, args.seed),
             "sim": lambda: run_sim(scenario, args.seed),
         },
         args.repeats,
     )
-    raw, sim = _common.median(times["raw"]), _common.median(times["sim"])
-    ratios = [s / r for s, r in zip(times["sim"], times["raw"], strict=True)]
-    print(f"raw SimPy : median {raw:6.2f} s   runs {_fmt(times['raw'])}")
-    print(f"sim       : median {sim:6.2f} s   runs {_fmt(times['sim'])}")
-    print(
-        f"ratio sim/raw: {sim / raw:.2f} (of medians); per round: "
-        + " ".join(f"{r:.2f}" for r in ratios)
-    )
+    for label, times in (("wall", walls), ("CPU", cpus)):
+        raw, sim = _common.median(times["raw"]), _common.median(times["sim"])
+        ratios = [s / r for s, r in zip(times["sim"], times["raw"], strict=True)]
+        print(f"{label:4s} raw SimPy: median {raw:6.2f} s   runs {_fmt(times['raw'])}")
+        print(f"{label:4s} sim      : median {sim:6.2f} s   runs {_fmt(times['sim'])}")
+        print(
+            f"{label:4s} ratio sim/raw: {sim / raw:.2f} (of medians); per round "
+            + " ".join(f"{r:.2f}" for r in ratios)
+            + f"; median of rounds {_common.median(ratios):.2f}"
+        )
 
     (raw_mean, raw_p95, raw_n), (sim_mean, sim_p95, sim_n) = values["raw"][0], values["sim"][0]
+    se_mean, se_p95 = batch_standard_errors(raw_end_to_end(args.trains, args.seed))
     expected = analytic_mean_hours()
     print(f"trains finished after warm-up: raw {raw_n:,}, sim {sim_n:,}")
     print(f"end-to-end mean  h: raw {raw_mean:.3f}  sim {sim_mean:.3f}  Erlang C {expected:.3f}")
@@ -171,6 +192,13 @@ def main() -> None:
     p95_gap = abs(sim_p95 / raw_p95 - 1)
     verdict = "agree" if max(mean_gap, p95_gap) <= 0.02 else "DISAGREE"
     print(f"difference: mean {mean_gap:.2%}, p95 {p95_gap:.2%} (tolerance 2 %): {verdict}")
+    # two independent runs: the sd of their difference is sqrt(2) x one run's standard error
+    print(
+        f"sampling noise (batch means, one run): se(mean) {se_mean / raw_mean:.2%}, "
+        f"se(p95) {se_p95 / raw_p95:.2%}; 2 % is "
+        f"{0.02 / (np.sqrt(2) * se_mean / raw_mean):.0f} and "
+        f"{0.02 / (np.sqrt(2) * se_p95 / raw_p95):.0f} standard errors of the difference"
+    )
 
 
 def _fmt(xs: list[float]) -> str:
