@@ -262,7 +262,17 @@ def _batches(
     batch: int,
 ) -> Iterator[float]:
     while True:
-        draws = dist.sample(rng, batch)
-        if transform is not None:
-            draws = transform(draws)
-        yield from draws.tolist()
+        yield from _batch(dist, rng, transform, batch)  # only the list stays alive
+
+
+def _batch(
+    dist: _DistBase,
+    rng: np.random.Generator,
+    transform: Callable[[FloatArray], FloatArray] | None,
+    batch: int,
+) -> list[float]:
+    draws = dist.sample(rng, batch)
+    if transform is not None:
+        draws = transform(draws)
+    values: list[float] = draws.tolist()
+    return values
