@@ -7,7 +7,8 @@ capacity (node servers, link capacities, event ``servers``) by the same factor, 
 corridor stays at the same utilisation: otherwise 16× demand is a pile-up at the first
 bottleneck, which measures a backlog, not the engine. Wall time is the median of
 ``--repeats``; memory is the tracemalloc peak of a separate replication. The exponent is
-the least-squares slope of log(time) and log(memory) against log(trains): 1 is linear.
+the least-squares slope of log(CPU time) and log(memory) against log(trains): 1 is linear
+(CPU time, because wall time on a shared machine jitters more than the effect measured).
 
     python benchmarks/scaling.py [SCENARIO.yaml|synthetic] [--repeats 3] [--quick]
 """
@@ -69,23 +70,26 @@ def main() -> None:
     seconds: list[float] = []
     peaks: list[float] = []
     print(
-        f"{'demand':>7} {'years':>5} {'trains':>9} {'visits':>10} {'seconds':>8} "
-        f"{'µs/visit':>9} {'peak MiB':>9} {'B/visit':>8}"
+        f"{'demand':>7} {'years':>5} {'trains':>9} {'visits':>10} {'wall s':>8} {'CPU s':>8} "
+        f"{'CPU µs/v':>9} {'peak MiB':>9} {'B/visit':>8}"
     )
     for demand, horizon in points:
         scenario = scaled(load(args.scenario, horizon_days=365.0 * horizon), demand)
         seed = scenario.run.seed
-        runs = [one_replication(scenario, seed) for _ in range(args.repeats)]
-        wall = _common.median([r.total for r in runs])
-        peak, _ = _common.peak_traced_bytes(functools.partial(one_replication, scenario, seed))
+        replicate = functools.partial(one_replication, scenario, seed)
+        timed = [_common.timed(replicate) for _ in range(args.repeats)]
+        runs = [r for _, _, r in timed]
+        wall = _common.median([w for w, _, _ in timed])
+        cpu = _common.median([c for _, c, _ in timed])
+        peak, _ = _common.peak_traced_bytes(replicate)
         n, v = runs[0].trains, runs[0].visits
         trains.append(n)
         visits.append(v)
-        seconds.append(wall)
+        seconds.append(cpu)
         peaks.append(peak)
         print(
-            f"{demand:>6g}× {horizon:>5g} {n:>9,} {v:>10,} {wall:>8.2f} "
-            f"{wall / v * 1e6:>9.2f} {peak / 2**20:>9.1f} {peak / v:>8.0f}"
+            f"{demand:>6g}× {horizon:>5g} {n:>9,} {v:>10,} {wall:>8.2f} {cpu:>8.2f} "
+            f"{cpu / v * 1e6:>9.2f} {peak / 2**20:>9.1f} {peak / v:>8.0f}"
         )
     k = len(demands)
     print(
