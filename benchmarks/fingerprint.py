@@ -2,7 +2,8 @@
 
 Prints one SHA-256 per case (records of every train and visit, KPIs and tables) for a few
 seeds of the tandem line, the synthetic corridor (closures, capacity factors, train types,
-link capacities) and a small fixed-headway line with a closure (exact ties in time). Run it
+link capacities), a small fixed-headway line with a closure (exact ties in time) and three
+shipped scenarios. Run it
 before and after a change to the engine and compare the output: equal hashes mean
 bit-identical results.
 
@@ -14,12 +15,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import _common  # noqa: F401  (puts the project on sys.path)
+import _common  # puts the project on sys.path
 import numpy as np
 import overhead
 import synthetic
 
 from sim.config import Scenario
+from sim.loader import load_scenario
 from sim.runner import run_replication, simulate
 
 
@@ -85,6 +87,10 @@ def main() -> None:
         "synthetic corridor": synthetic.synthetic_corridor(),
         "fixed-headway ties": _tie_line(),
     }
+    for shipped in ("baseline_2023", "poland_closure_2025", "red_sea_2024"):
+        path = _common.ROOT / "scenarios" / f"{shipped}.yaml"
+        if path.exists():
+            cases[shipped] = load_scenario(path)[0]
     for name, scenario in cases.items():
         for seed in (1, 2):
             print(f"{name:20s} seed {seed}: {fingerprint(scenario, seed)}")
