@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, each in a fresh process (`make bench`).
 
-    python benchmarks/run_all.py          # full sizes: ~5 minutes on a quiet 2-core machine
+    python benchmarks/run_all.py          # full sizes: about 2 minutes on 2 cores
     python benchmarks/run_all.py --quick  # small sizes, for a smoke run while developing
 
 Each script prints its own figures and ratios; nothing is asserted about timings.
