@@ -10,7 +10,7 @@ batches, because one numpy call per draw costs more than the rest of a SimPy eve
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -236,12 +236,14 @@ DistributionField = Annotated[
 
 
 class BufferedSampler:
-    """Draws one value at a time from a distribution, refilling a buffer in batches.
+    """Draws one value at a time from a distribution, in batches drawn with one numpy call.
 
-    Keeps per-draw cost near a list ``pop`` so sampling does not dominate the event loop.
+    The values come from a generator that walks each batch's list, so a draw costs one
+    ``next`` on it (about half a Python method call); ``draw`` is that bound ``__next__``,
+    which the event loop calls directly. Values come out in the order they were drawn.
     """
 
-    __slots__ = ("_batch", "_buffer", "_dist", "_rng", "_transform")
+    __slots__ = ("draw",)
 
     def __init__(
         self,
@@ -250,18 +252,30 @@ class BufferedSampler:
         transform: Callable[[FloatArray], FloatArray] | None = None,
         batch: int = 1024,
     ) -> None:
-        self._dist = dist
-        self._rng = rng
-        self._transform = transform
-        self._batch = batch
-        self._buffer: list[float] = []
+        self.draw: Callable[[], float] = _batches(dist, rng, transform, batch).__next__
 
     def __call__(self) -> float:
-        buffer = self._buffer
-        if not buffer:
-            draws = self._dist.sample(self._rng, self._batch)
-            if self._transform is not None:
-                draws = self._transform(draws)
-            # reversed so that pop() hands values out in the order they were drawn
-            buffer.extend(draws[::-1].tolist())
-        return buffer.pop()
+        return self.draw()
+
+
+def _batches(
+    dist: _DistBase,
+    rng: np.random.Generator,
+    transform: Callable[[FloatArray], FloatArray] | None,
+    batch: int,
+) -> Iterator[float]:
+    while True:
+        yield from _batch(dist, rng, transform, batch)  # only the list stays alive
+
+
+def _batch(
+    dist: _DistBase,
+    rng: np.random.Generator,
+    transform: Callable[[FloatArray], FloatArray] | None,
+    batch: int,
+) -> list[float]:
+    draws = dist.sample(rng, batch)
+    if transform is not None:
+        draws = transform(draws)
+    values: list[float] = draws.tolist()
+    return values

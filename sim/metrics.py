@@ -64,9 +64,11 @@ class StepPath:
     def from_events(cls, up: FloatArray, down: FloatArray) -> StepPath:
         up = up[~np.isnan(up)]
         down = down[~np.isnan(down)]
-        t = np.concatenate([up, down])
-        d = np.concatenate([np.ones(len(up)), -np.ones(len(down))])
-        order = np.lexsort((d, t))  # at equal times, leave before joining: no phantom queue
+        # leaves first, then a stable sort: at equal times, leave before joining (no phantom
+        # queue), and equal events keep their order
+        t = np.concatenate([down, up])
+        d = np.concatenate([-np.ones(len(down)), np.ones(len(up))])
+        order = np.argsort(t, kind="stable")
         return cls(t[order], np.cumsum(d[order]))
 
     def integral_to(self, edges: FloatArray) -> FloatArray:
@@ -158,7 +160,7 @@ def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:
 
 def _node_kpis(net: Network, rec: Records, index: int) -> dict[str, float]:
     w0, w1 = rec.warmup_hours, rec.end_hours
-    mine = rec.visit_node == index
+    mine = rec.visits_at(index)
     arrive = rec.visit_arrive[mine]
     start = rec.visit_start[mine]
     end = rec.visit_end[mine]

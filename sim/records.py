@@ -9,6 +9,7 @@ event loop free of appends, DataFrames and objects per train.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,10 +47,10 @@ class Records:
         total = int(offset[-1])
         visit_train = np.repeat(np.arange(n, dtype=np.int32), lengths)
         visit_seq = (np.arange(total, dtype=np.int64) - offset[:-1][visit_train]).astype(np.int32)
-        visit_node = np.empty(total, dtype=np.int32)
-        for p_index, path in enumerate(net.paths):
-            mask = plan.path[visit_train] == p_index
-            visit_node[mask] = np.asarray(path.nodes, dtype=np.int32)[visit_seq[mask]]
+        # every path's nodes end to end; a visit's node sits at its path's start + seq
+        path_first = np.concatenate([[0], np.cumsum(path_len)[:-1]]).astype(np.int64)
+        flat = np.asarray([n for p in net.paths for n in p.nodes], dtype=np.int32)
+        visit_node = flat[path_first[plan.path][visit_train] + visit_seq] if total else flat[:0]
         nan = np.full(total, np.nan)
         return cls(
             plan=plan,
@@ -68,3 +69,21 @@ class Records:
     @property
     def delivered(self) -> NDArray[np.bool_]:
         return ~np.isnan(self.arrive_hours)
+
+    def visits_at(self, node: int) -> NDArray[np.intp]:
+        """Indices of the visits to ``node``, in visit-slot order.
+
+        Per-node statistics gather through these instead of a boolean mask per node, so they
+        cost O(visits) in total rather than O(nodes × visits). The grouping is computed once
+        (call it after the run: only ``visit_node``, fixed at allocation, is used).
+        """
+        order, starts = self._by_node
+        if node + 1 >= len(starts):
+            return order[:0]
+        return order[starts[node] : starts[node + 1]]
+
+    @cached_property
+    def _by_node(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        order = np.argsort(self.visit_node, kind="stable")  # stable: slot order within a node
+        starts = np.concatenate([[0], np.cumsum(np.bincount(self.visit_node))])
+        return order, starts.astype(np.intp)

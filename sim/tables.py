@@ -79,7 +79,7 @@ def timeseries_columns(net: Network, rec: Records, replication: int) -> Columns:
     }
     names: list[str] = []
     for node in net.nodes:
-        mine = rec.visit_node == node.index
+        mine = rec.visits_at(node.index)
         arrive, start, end = rec.visit_arrive[mine], rec.visit_start[mine], rec.visit_end[mine]
         ended = ~np.isnan(end)
         queue = StepPath.from_events(arrive, start)

@@ -1,0 +1,38 @@
+"""Every benchmark, one after the other, each in a fresh process (`make bench`).
+
+    python benchmarks/run_all.py          # full sizes: about 2 minutes on 2 cores
+    python benchmarks/run_all.py --quick  # small sizes, for a smoke run while developing
+
+Each script prints its own figures and ratios; nothing is asserted about timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    quick = {
+        "overhead.py": ["--trains", "20000", "--repeats", "3"],
+        "corridor.py": ["--repeats", "1"],
+        "scaling.py": ["--quick", "--repeats", "1"],
+    }
+    status = 0
+    for script in ("overhead.py", "corridor.py", "scaling.py"):
+        extra = quick[script] if args.quick else []
+        done = subprocess.run([sys.executable, str(HERE / script), *extra], check=False)
+        status = status or done.returncode
+        print(flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
