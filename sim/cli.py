@@ -93,12 +93,16 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
         table.add_row(name, _fmt(est["mean"], est["unit"]), _ci(est), est["unit"])
     out.print(table)
     nodes = Table(title="capacity-limited nodes (means across replications)", title_justify="left")
-    for col in ("node", "util", "wait h", "wait p95 h", "queue max", "queue end", "handled"):
-        nodes.add_column(col, justify="left" if col == "node" else "right")
+    reduced = any(k["recovery_days"]["mean"] is not None for k in summary["nodes"].values())
+    columns = ["node", "util", "wait h", "p95 h", "q max", "q end", "handled"]
+    if reduced:
+        columns.append("clear d")  # recovery_days: days for a closure's backlog to clear
+    for col in columns:
+        nodes.add_column(col, justify="left" if col == "node" else "right", no_wrap=True)
     for nid, kpis in summary["nodes"].items():
         if scenario.nodes[nid].servers is None and kpis["servers_mean"]["mean"] is None:
             continue
-        nodes.add_row(
+        cells = [
             nid,
             _fmt(kpis["utilisation"]["mean"], "fraction"),
             _fmt(kpis["wait_hours_mean"]["mean"]),
@@ -106,7 +110,10 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
             _fmt(kpis["queue_max"]["mean"]),
             _fmt(kpis["queue_end"]["mean"]),
             _fmt(kpis["trains_handled"]["mean"]),
-        )
+        ]
+        if reduced:
+            cells.append(_fmt(kpis["recovery_days"]["mean"]))
+        nodes.add_row(*cells)
     if nodes.row_count:
         out.print(nodes)
     if "mode_choice" in summary:

@@ -73,7 +73,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(shown, (), f"cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        # libyaml's parser when present: same results, ~5× faster on the network params
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -113,3 +113,28 @@ def test_handling_factor_lengthens_service() -> None:
     )
     out = run_replication(validated(doc), 0, seed=2, with_tables=False)
     assert out.kpis.nodes["border"]["handling_hours_mean"] == pytest.approx(2.5)
+
+
+def test_recovery_days_is_backlog_over_spare_rate() -> None:
+    # 5-day closure at 1 train/h: ~120 trains drain at 4/3 - 1 = 1/3 train/h → about 15 days
+    out = run_replication(validated(_closure_doc("fixed", 5.0)), 0, seed=1, with_tables=False)
+    node = out.kpis.nodes["border"]
+    assert node["backlog_cleared"] == 1.0
+    assert node["recovery_days"] == pytest.approx(120 / (1 / 3) / 24, rel=0.05)
+    assert np.isnan(out.kpis.nodes["source"]["recovery_days"])  # never reduced
+
+
+def test_recovery_not_reached_is_a_censored_lower_bound() -> None:
+    # reopens 5 days before the end; the 15-day drain cannot finish: lower bound 5 days
+    doc = one_node(
+        2,
+        1.5,
+        1.0,
+        arrivals="fixed",
+        warmup_days=10,
+        horizon_days=60,
+        events={"closed": {"targets": ["border"], "start": 50.0, "end": 55.0, "servers": 0}},
+    )
+    node = run_replication(validated(doc), 0, seed=1, with_tables=False).kpis.nodes["border"]
+    assert node["backlog_cleared"] == 0.0
+    assert node["recovery_days"] == pytest.approx(5.0)
