@@ -24,6 +24,7 @@ from sim.assignment import Iteration
 from sim.choice_print import iteration_line, print_mode_choice
 from sim.choice_report_cli import calibration_report, parse_factors
 from sim.config import Scenario
+from sim.formatting import format_value
 from sim.loader import ConfigError, load_raw, load_scenario, validate_fragment
 from sim.pipeline import RunRequest, execute
 from sim.runner import ReplicationOutput
@@ -58,17 +59,7 @@ def user_errors() -> Iterator[None]:
         fail("interrupted; no results directory was written", EXIT_INTERRUPTED)
 
 
-def _fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    if unit == "fraction":
-        return f"{value:.1%}"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+_fmt = format_value
 
 
 def _ci(est: dict[str, Any]) -> str:

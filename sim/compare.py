@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from sim.formatting import format_value
 from sim.metrics import estimate
 from sim.rundata import FloatArray, Metric, RunData
 
@@ -109,19 +110,6 @@ def differences(runs: list[RunData], metrics: list[Metric]) -> list[Difference]:
 
 
 DEFAULT_METRICS = ("throughput_teu_per_day", "transit_days_mean", "transit_days_p95")
-
-
-def format_value(value: float, unit: str = "") -> str:
-    if math.isnan(value):
-        return "–"
-    if unit == "fraction":
-        return f"{value:.1%}"
-    size = abs(value)
-    if size >= 1000:
-        return f"{value:,.0f}"
-    if size >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
 
 
 def difference_rows(diffs: list[Difference]) -> list[dict[str, str]]:

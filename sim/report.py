@@ -18,7 +18,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from sim.compare import DEFAULT_METRICS, difference_rows, differences, format_value
+from sim.compare import DEFAULT_METRICS, difference_rows, differences
+from sim.formatting import format_value
 from sim.loader import ConfigError
 from sim.metrics import CORRIDOR_UNITS
 from sim.plots import RUN_KINDS, PlotOptions, run_figure
