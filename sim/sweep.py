@@ -611,7 +611,7 @@ def run_sweep(
         *manifest.get("sessions", []),
         {"started_utc": created, "command": command_line(), **summary.as_dict()},
     ]
-    manifest["complete"] = len(done_runs(sweep_dir)) == plan.total_runs
+    manifest["complete"] = before + runs == plan.total_runs
     _write_manifest(sweep_dir, manifest)
     return summary
 

@@ -6,6 +6,7 @@ benchmarks) and the CLI stays a thin shell.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -17,7 +18,6 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -37,8 +37,7 @@ class RichReporter:
             TextColumn("{task.fields[rate]}"),
             TextColumn("{task.fields[failed]}"),
             TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[eta]}"),
             console=console,
             transient=False,
         )
@@ -46,6 +45,8 @@ class RichReporter:
         self.started = 0.0
         self.runs = 0
         self.failed = 0
+        self.total = 0
+        self.done = 0
 
     def start(self, total: int, done_before: int, description: str) -> None:
         if done_before:
@@ -56,19 +57,24 @@ class RichReporter:
         self.started = time.perf_counter()
         self.progress.start()
         self.task = self.progress.add_task(
-            "sweep", total=total, completed=done_before, rate="", failed=""
+            "sweep", total=total, completed=done_before, rate="", failed="", eta="ETA –"
         )
+        self.total = total
+        self.done = done_before
 
     def advance(self, runs: int, failed: int) -> None:
         self.runs += runs
         self.failed += failed
+        self.done += runs
         rate = self.runs / max(time.perf_counter() - self.started, 1e-9)
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
         if self.task is not None:
             self.progress.update(
                 self.task,
                 advance=runs,
                 rate=f"{rate:.2f} runs/s",
                 failed=f"{self.failed} failed" if self.failed else "",
+                eta=f"ETA {dt.timedelta(seconds=round(eta))}",
             )
 
     def stop(self) -> None:
