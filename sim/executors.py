@@ -213,28 +213,37 @@ class DaskPool:
     ) -> Iterator[tuple[Task, Result | Lost]]:
         distributed: Any = importlib.import_module("distributed")
         source = iter(tasks)
-        pending: dict[str, Task] = {}
+        pending: dict[str, tuple[Task, int]] = {}
         futures = distributed.as_completed()
 
-        def submit() -> None:
+        def submit(task: Task, attempt: int = 0) -> None:
+            future = self._client.submit(fn, task, pure=False)
+            pending[future.key] = (task, attempt)
+            futures.add(future)
+
+        def submit_next() -> None:
             task = next(source, _END)
             if task is not _END:
-                future = self._client.submit(fn, task, pure=False)
-                pending[future.key] = task
-                futures.add(future)
+                submit(task)
 
         for _ in range(2 * self.workers):
-            submit()
+            submit_next()
         for future in futures:
-            task = pending.pop(future.key)
+            task, attempt = pending.pop(future.key)
             try:
                 result = future.result()
             except Exception as exc:  # KilledWorker after repeated deaths, or a raise
+                future.release()
+                if type(exc).__name__ == "KilledWorker" and attempt == 0:
+                    # a task queued on a dying worker is blamed with the one that killed it:
+                    # give it one more chance before calling it lost
+                    submit(task, attempt + 1)
+                    continue
                 yield task, Lost(f"{type(exc).__name__}: {exc}")
             else:
+                future.release()
                 yield task, result
-            future.release()
-            submit()
+            submit_next()
 
     def close(self) -> None:
         self._client.close()
