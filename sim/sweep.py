@@ -39,7 +39,14 @@ import pyarrow.parquet as pq
 
 from sim.config import Scenario
 from sim.executors import Executor, Lost, make_executor
-from sim.loader import ConfigError, RawScenario, apply_override, load_raw, validate_raw
+from sim.loader import (
+    ConfigError,
+    RawScenario,
+    apply_override,
+    load_raw,
+    read_yaml,
+    validate_raw,
+)
 from sim.loader import parse_override as parse_set
 from sim.pipeline import resolved_document
 from sim.results import command_line, git_revision, package_versions, write_json
@@ -104,9 +111,6 @@ class SweepPlan:
     def total_runs(self) -> int:
         return len(self.points) * self.replications
 
-    def point_values(self, point: int) -> dict[str, Any]:
-        return {p.path: v for p, v in zip(self.parameters, self.points[point], strict=True)}
-
 
 # ---------------------------------------------------------------------------- planning
 
@@ -143,8 +147,6 @@ def default_chunk_size(total_runs: int) -> int:
 
 def plan_sweep(request: SweepRequest) -> SweepPlan:
     """Read, expand and validate everything; a ConfigError here means no run has started."""
-    from sim.loader import read_yaml
-
     target = request.target
     doc = read_yaml(target)
     sweep_file: Path | None = None
@@ -175,7 +177,9 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     for dotted, value in fixed.items():
         apply_override(base, split_path(dotted), value, f"{source}: set: {dotted}")
     base_scenario = validate_raw(copy.deepcopy(base))
-    replications = request.replications or reps or base_scenario.run.replications
+    replications = next(
+        r for r in (request.replications, reps, base_scenario.run.replications) if r is not None
+    )
     root_seed = request.seed if request.seed is not None else seed
     if root_seed is None:
         root_seed = base_scenario.run.seed
