@@ -156,7 +156,8 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     source = "--vary"
     if is_sweep_file(doc):
         sweep, params = read_sweep_file(target)
-        sweep_file, scenario_file = target, target.parent / sweep.scenario
+        sweep_file = target
+        scenario_file = Path(os.path.normpath(target.parent / sweep.scenario))
         sampler, samples, reps, seed = sweep.sampler, sweep.samples, sweep.replications, sweep.seed
         fixed, chunk, source = dict(sweep.set), sweep.chunk_size, str(target)
     else:
