@@ -191,7 +191,8 @@ class DaskPool:
                 n_workers=max(1, workers),
                 threads_per_worker=1,
                 processes=processes,
-                host="127.0.0.1",
+                protocol="tcp://",
+                host="127.0.0.1",  # loopback only: a local cluster is not a network service
                 dashboard_address=None,
             )
             self._client: Any = distributed.Client(self._cluster)

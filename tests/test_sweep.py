@@ -153,7 +153,8 @@ def test_same_rows_on_1_and_2_workers_and_dask(scenario_file: Path, tmp_path: Pa
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         run_sweep(plan, tmp_path / "dask", DaskPool(cluster.scheduler_address, 0))
-    tables = [read_runs(tmp_path / d) for d in ("w1", "w2", "dask")]
+    run_sweep(plan, tmp_path / "own", DaskPool("local", 2, processes=False))  # --dask local
+    tables = [read_runs(tmp_path / d) for d in ("w1", "w2", "dask", "own")]
     assert tables[0].num_rows == 18 * (8 + 3 * 10 + 4)
     assert len({table_digest(t) for t in tables}) == 1  # bit-identical, NaN included
     # same chunking whatever the workers, so even the part files are byte-identical
