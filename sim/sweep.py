@@ -140,6 +140,19 @@ def _check_path_exists(base: RawScenario, p: Parameter, source: str) -> None:
             raise ConfigError(source, path[: i + 1], f"is not in the scenario{hint}")
 
 
+def _no_mode_choice(scenario: Scenario, source: str) -> None:
+    """A sweep runs each point's stated demand; it does not solve a mode choice per point
+    (that is a fixed point over many simulations), so say so instead of ignoring it."""
+    choice = getattr(scenario, "mode_choice", None)
+    if choice is not None and getattr(choice, "enabled", False):
+        raise ConfigError(
+            source,
+            ("mode_choice", "enabled"),
+            "sweeps run the flows' stated demand and do not solve the mode choice per point; "
+            "add --set mode_choice.enabled=false (and vary teu_per_year or demand_factor events)",
+        )
+
+
 def default_chunk_size(total_runs: int) -> int:
     """Independent of the worker count, so 1 and N workers write the same part files."""
     return max(1, min(100, math.ceil(total_runs / 64)))
@@ -194,7 +207,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     points = design(params, sampler, samples, root_seed)
     for i, values in enumerate(points):
         try:
-            point_scenario(base, params, values)
+            _no_mode_choice(point_scenario(base, params, values), str(scenario_file))
         except ConfigError as exc:
             raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None
     total = len(points) * replications
