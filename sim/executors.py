@@ -172,7 +172,7 @@ class LocalPool:
     def close(self) -> None:
         for slot in self._slots:
             slot.stop(kill=slot.task is not _END)
-            slot.task = _END
+        self._slots = []
 
 
 class DaskPool:
@@ -247,9 +247,12 @@ class DaskPool:
             submit_next()
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         if self._cluster is not None:
             self._cluster.close()
+            self._cluster = None
 
 
 def make_executor(workers: int, dask: str | None) -> Executor:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import fcntl
 import hashlib
 import importlib
 import json
@@ -31,7 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -511,7 +512,8 @@ def open_sweep_dir(plan: SweepPlan, sweep_dir: Path, resume: bool) -> dict[str, 
     if sweep_dir.exists() and any((sweep_dir / "runs").glob("*.parquet")):
         raise ConfigError(str(sweep_dir), (), "has run files but no manifest.json")
     if sweep_dir.exists() and any(
-        p.name not in ("runs", "failures", "points.parquet") for p in sweep_dir.iterdir()
+        p.name not in ("runs", "failures", "points.parquet") and not p.name.startswith(".")
+        for p in sweep_dir.iterdir()
     ):
         raise ConfigError(str(sweep_dir), (), "exists and is not a sweep directory")
     for sub in ("runs", "failures"):
@@ -523,6 +525,19 @@ def open_sweep_dir(plan: SweepPlan, sweep_dir: Path, resume: bool) -> dict[str, 
 
 
 # ---------------------------------------------------------------------------- orchestration
+
+
+def _lock(sweep_dir: Path) -> IO[str]:
+    """One sweep process per directory (two would run, and write, the same runs). The lock
+    is the kernel's: it goes away with the process, even after ``kill -9``."""
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    handle = (sweep_dir / ".lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ConfigError(str(sweep_dir), (), "is in use by another running sweep") from None
+    return handle
 
 
 class Reporter(Protocol):
@@ -586,7 +601,9 @@ def run_sweep(
 ) -> SweepSummary:
     """Run every missing (point, replication) of ``plan``; write parts as chunks finish."""
     runs = failed = before = 0
+    lock: IO[str] | None = None
     try:
+        lock = _lock(sweep_dir)
         manifest = open_sweep_dir(plan, sweep_dir, resume)
         done = done_runs(sweep_dir)
         before = len(done)
@@ -604,6 +621,28 @@ def run_sweep(
             failed += len(result.failures)
             if reporter:
                 reporter.advance(len(task.runs), len(result.failures))
+        executor.close()
+        summary = SweepSummary(
+            sweep_dir=sweep_dir,
+            points=len(plan.points),
+            replications=plan.replications,
+            runs_total=plan.total_runs,
+            runs_before=before,
+            runs_this_session=runs,
+            failures_this_session=failed,
+            failures_total=read_failures(sweep_dir).num_rows,
+            workers=executor.workers,
+            executor=executor.description,
+            wall_seconds=time.perf_counter() - started,
+            workers_replaced=int(getattr(executor, "replaced", 0)),
+        )
+        manifest["sessions"] = [
+            *manifest.get("sessions", []),
+            {"started_utc": created, "command": command_line(), **summary.as_dict()},
+        ]
+        manifest["complete"] = before + runs == plan.total_runs
+        _write_manifest(sweep_dir, manifest)
+        return summary
     except KeyboardInterrupt:
         raise SweepInterrupted(
             f"interrupted: {before + runs} of {plan.total_runs} runs are saved in {sweep_dir}; "
@@ -611,27 +650,8 @@ def run_sweep(
         ) from None
     finally:
         executor.close()
-    summary = SweepSummary(
-        sweep_dir=sweep_dir,
-        points=len(plan.points),
-        replications=plan.replications,
-        runs_total=plan.total_runs,
-        runs_before=before,
-        runs_this_session=runs,
-        failures_this_session=failed,
-        failures_total=read_failures(sweep_dir).num_rows,
-        workers=executor.workers,
-        executor=executor.description,
-        wall_seconds=time.perf_counter() - started,
-        workers_replaced=int(getattr(executor, "replaced", 0)),
-    )
-    manifest["sessions"] = [
-        *manifest.get("sessions", []),
-        {"started_utc": created, "command": command_line(), **summary.as_dict()},
-    ]
-    manifest["complete"] = before + runs == plan.total_runs
-    _write_manifest(sweep_dir, manifest)
-    return summary
+        if lock is not None:
+            lock.close()
 
 
 def sweep(request: SweepRequest, reporter: Reporter | None = None) -> SweepSummary:

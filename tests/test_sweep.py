@@ -394,3 +394,17 @@ def test_sweep_file_errors_name_the_file_and_field(scenario_file: Path, tmp_path
     )
     pq_files = list(tmp_path.glob("o/**/*.parquet"))
     assert not pq_files
+
+
+def test_one_sweep_process_per_directory(scenario_file: Path, tmp_path: Path) -> None:
+    import fcntl
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    with (out / ".lock").open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running sweep holds it
+        args = ["sweep", str(scenario_file), "--vary", "nodes.border.servers=2", "--out", str(out)]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "is in use by another running sweep" in result.stderr
+    assert CliRunner().invoke(app, args).exit_code == 0  # the lock went with its holder
