@@ -179,6 +179,11 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     for text in request.vary:
         new = parse_vary(text)
         params = [p for p in params if p.path != new.path] + [new]
+    for p in params:
+        if p.path in ("run.seed", "run.replications"):
+            raise ConfigError(
+                source, split_path(p.path), "is set for the whole sweep: use --seed/--replications"
+            )
     seen = [p.path for p in params]
     for path in seen:
         if seen.count(path) > 1:

@@ -117,6 +117,7 @@ INVALID = {
         ["--vary", "nodes.border.servers=2,-1"],
         "nodes.border.servers: Input should be greater than or equal to 0 (got -1) (point 1)",
     ),
+    "varying the seed": (["--vary", "run.seed=1,2"], "run.seed: is set for the whole sweep"),
     "zero replications": (["--vary", "nodes.border.servers=2", "-r", "0"], "must be at least 1"),
     "no =": (["--vary", "nodes.border.servers"], "is not of the form dotted.path=SPEC"),
 }
