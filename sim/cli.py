@@ -307,6 +307,52 @@ def sensitivity(
         out.print(f"wrote {sweep_dir / 'sensitivity.json'}", highlight=False)
 
 
+@app.command()
+def calibrate(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="baselines (default: the two shipped ones)")
+    ] = None,
+    replications: Annotated[int, typer.Option("--replications", "-r")] = 20,
+    seed: Annotated[int | None, typer.Option(help="root seed (default: each file's)")] = None,
+    horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
+) -> None:
+    """Run the baselines and compare them with sourced targets; exit 1 if one is missed."""
+    from sim.calibrate import DEFAULT_BASELINES, calibrate, markdown
+
+    with user_errors():
+        report = calibrate(files or list(DEFAULT_BASELINES), replications, seed, horizon_days)
+    out.print(markdown(report), markup=False, highlight=False, soft_wrap=True)
+    if not report.all_met:
+        raise typer.Exit(1)
+
+
+@app.command()
+def headline(
+    folder: Annotated[Path, typer.Option(help="folder of the shipped scenarios")] = Path(
+        "scenarios"
+    ),
+    replications: Annotated[int, typer.Option("--replications", "-r")] = 10,
+    horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
+    workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
+    only: Annotated[list[str] | None, typer.Option(help="scenario name (repeatable)")] = None,
+) -> None:
+    """Every shipped scenario against its baseline (paired), as a Markdown table."""
+    from sim.headline import headlines, markdown
+
+    with user_errors():
+        rows = headlines(folder, replications, horizon_days, max(1, workers), only or ())
+    out.print(markdown(rows), markup=False, highlight=False, soft_wrap=True)
+    seeds = "each scenario's run.seed, shared with its baseline"
+    out.print(
+        f"\nproduced by: corridor headline -r {replications}"
+        + (f" --horizon-days {horizon_days:g}" if horizon_days else "")
+        + f" ({seeds})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 

@@ -138,7 +138,8 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> RawScenario:
         merge_into(merged.data, inner.data, merged.origin, "")
         merged.origin.update(inner.origin)
     merge_into(merged.data, doc, merged.origin, str(path))
-    merged.data.setdefault("name", path.stem)
+    if "name" not in doc:  # the default is this file's name, not that of a file it extends
+        merged.data["name"] = path.stem
     return merged
 
 

@@ -1,0 +1,280 @@
+"""The shipped corridor: every file validates and runs, the params match their sources, the
+calibration holds at reduced size, and the calibration measures compute what they say."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from builders import validated
+from typer.testing import CliRunner
+
+from sim.calibrate import calibrate, dwell_hours, segment_days, transit_days_between
+from sim.cli import app
+from sim.headline import SCENARIOS, headline_pair
+from sim.loader import load_scenario
+from sim.metrics import replication_kpis
+from sim.runner import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_FILES = sorted((ROOT / "scenarios").glob("*.yaml"))
+PARAM_FILES = sorted((ROOT / "params").glob("*.yaml"))
+NAMED = {
+    "baseline_2019",
+    "baseline_2023",
+    "red_sea_2024",
+    "malaszewicze_works_2019",
+    "poland_closure_2025",
+    "eu_semi_blockade",
+    "khorgos_expansion",
+    "malaszewicze_expansion_2028",
+    "dostyk_expansion_2025",
+    "red_sea_plus_closure",
+}
+
+
+def test_the_named_scenarios_are_shipped_and_the_headline_covers_them() -> None:
+    assert {p.stem for p in SCENARIO_FILES} == NAMED
+    assert {s for s, _, _ in SCENARIOS} | {b for _, b, _ in SCENARIOS} == NAMED
+
+
+def test_every_shipped_file_validates_on_the_command_line() -> None:
+    files = [str(p) for p in [*PARAM_FILES, *SCENARIO_FILES]]
+    result = CliRunner().invoke(app, ["validate", *files])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok: ") == len(files)
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_every_scenario_runs_a_short_horizon(path: Path) -> None:
+    scenario, _ = load_scenario(path, values={"run.horizon_days": 20, "run.replications": 1})
+    assert scenario.name == path.stem  # the name is the scenario's, not a params file's
+    net, rec = simulate(scenario, 0, scenario.run.seed)
+    kpis = replication_kpis(net, rec)
+    assert kpis.corridor["trains_delivered"] > 0
+    # conservation: every planned train is delivered or still on its way
+    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+
+
+def _route_km(path: Path, route: str, start: str | None = None, stop: str | None = None) -> float:
+    scenario, _ = load_scenario(path)
+    nodes = scenario.routes[route].nodes
+    nodes = nodes[nodes.index(start) if start else 0 : nodes.index(stop) + 1 if stop else None]
+    km = 0.0
+    for a, b in itertools.pairwise(nodes):
+        link = next(
+            link for link in scenario.links.values() if {link.from_node, link.to_node} == {a, b}
+        )
+        assert link.km is not None
+        km += link.km
+    return km
+
+
+@pytest.mark.parametrize(
+    ("route", "start", "stop", "sourced_km", "fact"),
+    [
+        ("xian-duisburg-dostyk", None, None, 9_908, "G2"),
+        ("chongqing-duisburg-dostyk", None, None, 11_179, "G1"),
+        ("zhengzhou-hamburg-dostyk", None, None, 10_214, "G3"),
+        ("xian-duisburg-dostyk", "dostyk", "brest", 5_430, "G4"),
+        ("xian-duisburg-dostyk", "dostyk", "moyinty", 836, "G8"),
+    ],
+)
+def test_route_lengths_match_their_sources(
+    route: str, start: str | None, stop: str | None, sourced_km: float, fact: str
+) -> None:
+    km = _route_km(ROOT / "scenarios/baseline_2019.yaml", route, start, stop)
+    assert km == pytest.approx(sourced_km, rel=0.01), fact
+
+
+def _capacity_trains_per_day(path: Path, node: str, reload_share: float = 0.3) -> float:
+    scenario, _ = load_scenario(path)
+    n = scenario.nodes[node]
+    mean = (1 - reload_share) * n.handling_hours_by_type["transfer"].mean()
+    mean += reload_share * n.handling_hours_by_type["reload"].mean()
+    assert n.servers is not None
+    return n.servers * 24.0 / mean
+
+
+def test_brest_capacity_is_b1_and_the_scenarios_change_it_as_sourced() -> None:
+    base = ROOT / "scenarios/baseline_2019.yaml"
+    assert _capacity_trains_per_day(base, "brest") == pytest.approx(2 * 14, rel=0.02)  # B1
+    works, _ = load_scenario(ROOT / "scenarios/malaszewicze_works_2019.yaml")
+    cut = works.events["e20_works"].servers
+    assert cut is not None
+    full = load_scenario(base)[0].nodes["brest"].servers
+    assert full is not None
+    assert _capacity_trains_per_day(base, "brest") * cut / full == pytest.approx(2 * 8, rel=0.02)
+    expanded = ROOT / "scenarios/malaszewicze_expansion_2028.yaml"
+    assert _capacity_trains_per_day(expanded, "brest") == pytest.approx(2 * 55, rel=0.02)  # D6
+    flows = load_scenario(base)[0].flows.values()
+    assert all(f.train_types == {"transfer": 0.7, "reload": 0.3} for f in flows)
+
+
+def test_demand_totals_and_direction_split_match_v3_v10_v7_v6() -> None:
+    for path, total, west in (
+        ("baseline_2019", 333_000, 1 / 1.72),
+        ("baseline_2023", 211_000, 73_734 / (73_734 + 40_314)),
+    ):
+        flows = load_scenario(ROOT / f"scenarios/{path}.yaml")[0].flows
+        teu = sum(f.teu_per_year for f in flows.values())
+        westbound = sum(f.teu_per_year for fid, f in flows.items() if fid.endswith("-west"))
+        assert teu == pytest.approx(total, rel=1e-4)
+        assert westbound / teu == pytest.approx(west, rel=1e-3)
+
+
+NUMBER_KEYS = re.compile(r"\b(km|servers|teu_per_year|teu_per_train|handling_hours|hours)\s*:")
+SOURCED = re.compile(r"facts:|derived:|assumption", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", PARAM_FILES, ids=lambda p: p.name)
+def test_every_number_in_params_says_where_it_comes_from(path: Path) -> None:
+    """A value line must cite a source on the line or in the comment lines just above it."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    unsourced = []
+    for i, line in enumerate(lines):
+        if not NUMBER_KEYS.search(line.split("#")[0]) or not re.search(r"\d", line.split("#")[0]):
+            continue
+        block = [line]
+        j = i - 1
+        while j >= 0 and lines[j].strip().startswith("#"):
+            block.append(lines[j])
+            j -= 1
+        if not any(SOURCED.search(b) for b in block):
+            unsourced.append(f"{path.name}:{i + 1}: {line.strip()}")
+    assert not unsourced, "\n".join(unsourced)
+
+
+# --- the calibration measures on a network whose answers are known exactly ------------------
+
+
+def _tandem() -> dict:
+    """a → b → c → d with fixed times: handling 2 h at b, 3 h at c; links 10 h, 20 h, 5 h."""
+    return {
+        "name": "tandem",
+        "run": {"start_date": "2024-01-01", "warmup_days": 2, "horizon_days": 20, "seed": 3},
+        "nodes": {
+            "a": {"kind": "terminal", "country": "CN"},
+            "b": {"kind": "border", "handling_hours": 2, "country": "KZ"},
+            "c": {"kind": "border", "handling_hours": 3, "country": "BY"},
+            "d": {"kind": "destination", "country": "PL"},
+        },
+        "links": {
+            "ab": {"from": "a", "to": "b", "hours": 10},
+            "bc": {"from": "b", "to": "c", "hours": 20},
+            "cd": {"from": "c", "to": "d", "hours": 5},
+        },
+        "routes": {"line": {"nodes": ["a", "b", "c", "d"]}},
+        "flows": {
+            "west": {
+                "origin": "a",
+                "destination": "d",
+                "routes": {"line": 1},
+                "teu_per_year": 365 * 2,
+                "teu_per_train": 1,
+            },
+            "east": {
+                "origin": "d",
+                "destination": "a",
+                "routes": {"line": 1},
+                "teu_per_year": 365 * 2,
+                "teu_per_train": 1,
+            },
+        },
+    }
+
+
+def test_segment_dwell_and_transit_measures_on_a_deterministic_line() -> None:
+    scenario = validated(_tandem())
+    net, rec = simulate(scenario, 0, 3)
+    seg = segment_days(net, rec, ["b"], ["c"])
+    assert len(seg) > 20
+    np.testing.assert_allclose(seg, (2 + 20) / 24.0)  # handling at b + link, westbound only
+    back = segment_days(net, rec, ["c"], ["b"])
+    np.testing.assert_allclose(back, (3 + 20) / 24.0)  # the reverse direction on its own
+    # about half the trains run each way; each segment counts only its own direction
+    assert abs(len(seg) - len(back)) < 0.5 * max(len(seg), len(back))
+    np.testing.assert_allclose(dwell_hours(net, rec, "c"), 3.0)
+    west = transit_days_between(scenario, net, rec, ["CN"], ["PL"], via_port=False)
+    np.testing.assert_allclose(west, (10 + 2 + 20 + 3 + 5) / 24.0)
+    assert len(transit_days_between(scenario, net, rec, ["CN"], ["PL"], via_port=True)) == 0
+
+
+def test_calibration_targets_hold_at_reduced_size() -> None:
+    """Two replications of 120 days: every target of both baselines inside its band."""
+    report = calibrate(
+        [ROOT / "scenarios/baseline_2019.yaml", ROOT / "scenarios/baseline_2023.yaml"],
+        replications=2,
+        horizon_days=120,
+    )
+    missed = [
+        f"{r.baseline}: {r.target.name} = {r.value.mean:.3f}" for r in report.rows if r.ok is False
+    ]
+    assert not missed, missed
+    assert sum(r.ok is True for r in report.rows) >= 11
+
+
+def test_poland_closure_queues_about_arrival_rate_times_duration_at_brest() -> None:
+    """13 days closed: the Brest queue peaks near λ·D (trains that arrive while closed)."""
+    h = headline_pair(
+        ROOT / "scenarios/poland_closure_2025.yaml",
+        ROOT / "scenarios/baseline_2023.yaml",
+        "brest",
+        replications=3,
+    )
+    scenario, _ = load_scenario(ROOT / "scenarios/baseline_2023.yaml")
+    net, rec = simulate(scenario, 0, 1)
+    per_day = replication_kpis(net, rec).nodes["brest"]["trains_handled"] / 365.0
+    closed_days = 13 + 1 / 24  # facts: D1
+    assert h.queue_max_trains.difference.mean == pytest.approx(per_day * closed_days, rel=0.3)
+    assert h.transit_days.difference.ci_low > 0  # the closure makes the year's mean slower
+    assert abs(h.throughput_teu_per_day.difference.mean) < 0.02 * h.throughput_teu_per_day.baseline
+
+
+def test_headline_command_prints_a_markdown_row() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "headline",
+            "--folder",
+            str(ROOT / "scenarios"),
+            "--only",
+            "khorgos_expansion",
+            "-r",
+            "2",
+            "--horizon-days",
+            "10",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "| khorgos_expansion | baseline_2019 |" in result.output
+    assert "produced by: corridor headline -r 2" in result.output
+
+
+def test_a_scenario_without_a_name_is_named_after_its_own_file(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(
+        "extends: " + str(ROOT / "params/network.yaml") + "\n", encoding="utf-8"
+    )
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\n", encoding="utf-8")
+    assert load_scenario(tmp_path / "base.yaml")[0].name == "base"  # not "network"
+    assert load_scenario(tmp_path / "child.yaml")[0].name == "child"
+    (tmp_path / "named.yaml").write_text("extends: base.yaml\nname: mine\n", encoding="utf-8")
+    assert load_scenario(tmp_path / "named.yaml")[0].name == "mine"
+
+
+def test_calibrate_command_prints_the_table_and_fails_when_a_target_is_missed() -> None:
+    base = str(ROOT / "scenarios/baseline_2019.yaml")
+    ok = CliRunner().invoke(app, ["calibrate", base, "-r", "2", "--horizon-days", "120"])
+    assert ok.exit_code == 0, ok.output
+    assert "| baseline_2019 | Belarus corridor utilisation" in ok.output
+    assert "| NO |" not in ok.output
+    report = calibrate([ROOT / "scenarios/baseline_2019.yaml"], 2, horizon_days=120)
+    row = report.rows[0]
+    assert row.ok is True and report.all_met
+    # the same value judged against a band it misses
+    row.target = replace(row.target, low=0.5, high=0.6)
+    assert row.ok is False and not report.all_met
