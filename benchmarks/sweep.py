@@ -1,0 +1,61 @@
+"""Sweep throughput: runs/s with 1 and 2 local workers (and optionally a Dask LocalCluster).
+
+Each run is one replication of the M/M/3 example with a long horizon, so a run takes ≥ 1 s
+and the figure measures parallel scaling, not start-up overhead. Target: ≥ 1.8× on 2 cores.
+The machine must be otherwise idle for the ratio to mean anything.
+
+    .venv/bin/python benchmarks/sweep.py [--runs 8] [--horizon-days 1500] [--dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from sim.executors import DaskPool, Executor, LocalPool
+from sim.sweep import SweepRequest, plan_sweep, read_runs, run_sweep, table_digest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "examples" / "mmc_queue.yaml"
+
+
+def measure(label: str, executor: Executor, request: SweepRequest, out: Path) -> float:
+    plan = plan_sweep(request)
+    started = time.perf_counter()
+    summary = run_sweep(plan, out, executor)
+    wall = time.perf_counter() - started
+    rate = summary.runs_this_session / wall
+    print(
+        f"{label:<22} {summary.runs_this_session:>4} runs  {wall:7.2f} s  {rate:6.3f} runs/s  "
+        f"digest {table_digest(read_runs(out))[:12]}"
+    )
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=8, help="replications (runs) per measurement")
+    parser.add_argument("--horizon-days", type=float, default=1500)
+    parser.add_argument("--dask", action="store_true", help="also a 2-worker Dask LocalCluster")
+    args = parser.parse_args()
+    request = SweepRequest(
+        target=SCENARIO,
+        vary=("nodes.border.servers=3",),
+        overrides=(f"run.horizon_days={args.horizon_days}",),
+        replications=args.runs,
+        chunk_size=1,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        one = measure("1 worker (local)", LocalPool(1), request, Path(tmp) / "w1")
+        print(f"  mean run time {1 / one:.2f} s (target: ≥ 1 s per run)")
+        two = measure("2 workers (local)", LocalPool(2), request, Path(tmp) / "w2")
+        print(f"scaling 2 vs 1 worker: {two / one:.2f}x (target ≥ 1.8x on 2 idle cores)")
+        if args.dask:
+            dask = measure("2 workers (Dask local)", DaskPool("local", 2), request, Path(tmp) / "d")
+            print(f"scaling Dask 2 vs local 1: {dask / one:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
