@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.config import Scenario
 from sim.executors import DaskPool, LocalPool
+from sim.metrics import CORRIDOR_UNITS, FLOW_UNITS, NODE_UNITS
 from sim.runner import ReplicationOutput, run_replication
 from sim.sweep import (
     RUN_KEYS,
@@ -37,6 +38,9 @@ from sim.sweep import (
 from sim.sweep_spec import Parameter, design, parse_vary
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# rows per run of the one-node test scenario: corridor KPIs + 3 nodes + 1 flow
+KPIS_PER_RUN = len(CORRIDOR_UNITS) + 3 * len(NODE_UNITS) + len(FLOW_UNITS)
 
 
 @pytest.fixture
@@ -156,7 +160,7 @@ def test_same_rows_on_1_and_2_workers_and_dask(scenario_file: Path, tmp_path: Pa
         run_sweep(plan, tmp_path / "dask", DaskPool(cluster.scheduler_address, 0))
     run_sweep(plan, tmp_path / "own", DaskPool("local", 2, processes=False))  # --dask local
     tables = [read_runs(tmp_path / d) for d in ("w1", "w2", "dask", "own")]
-    assert tables[0].num_rows == 18 * (8 + 3 * 10 + 4)
+    assert tables[0].num_rows == 18 * KPIS_PER_RUN
     assert len({table_digest(t) for t in tables}) == 1  # bit-identical, NaN included
     # same chunking whatever the workers, so even the part files are byte-identical
     files = sorted(p.name for p in (tmp_path / "w1" / "runs").glob("part-*"))
@@ -245,7 +249,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_rows(tmp_path: Path) -> None
     clean = tmp_path / "clean"
     assert CliRunner().invoke(app, [*args, "--out", str(clean)]).exit_code == 0
     a, b = read_runs(killed), read_runs(clean)
-    assert a.num_rows == b.num_rows == 24 * 42
+    assert a.num_rows == b.num_rows == 24 * KPIS_PER_RUN
     assert table_digest(a) == table_digest(b)
     keys = pa.table({k: a[k] for k in RUN_KEYS}).group_by(list(RUN_KEYS)).aggregate([])
     assert keys.num_rows == a.num_rows  # no duplicates
@@ -291,7 +295,7 @@ def test_failed_and_lost_runs_are_recorded_and_the_sweep_goes_on(
     assert [(f["point"], f["replication"]) for f in failures] == [(1, 1)]
     assert failures[0]["error"].startswith("RuntimeError: deliberate failure (test_sweep.py:")
     assert summary.failures_this_session == 1
-    assert read_runs(tmp_path / "raise").num_rows == 8 * 42
+    assert read_runs(tmp_path / "raise").num_rows == 8 * KPIS_PER_RUN
 
     plan.runner = f"{__name__}:die_at_four_servers"
     pool = LocalPool(2, max_attempts=2)
@@ -300,7 +304,7 @@ def test_failed_and_lost_runs_are_recorded_and_the_sweep_goes_on(
     failures = read_failures(tmp_path / "die").to_pylist()
     assert [(f["point"], f["replication"]) for f in failures] == [(2, 0)]
     assert "worker process died (exit code -9)" in failures[0]["error"]
-    assert read_runs(tmp_path / "die").num_rows == 8 * 42
+    assert read_runs(tmp_path / "die").num_rows == 8 * KPIS_PER_RUN
 
 
 def die_once(task: tuple[int, str]) -> int:
