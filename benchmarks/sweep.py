@@ -10,6 +10,9 @@ The machine must be otherwise idle for the ratio to mean anything.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -38,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=8, help="replications (runs) per measurement")
     parser.add_argument("--horizon-days", type=float, default=1500)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds, alternating 1 and 2")
     parser.add_argument("--dask", action="store_true", help="also a 2-worker Dask LocalCluster")
     args = parser.parse_args()
     request = SweepRequest(
@@ -47,11 +51,32 @@ def main() -> None:
         replications=args.runs,
         chunk_size=1,
     )
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    ones: list[float] = []
+    twos: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        one = measure("1 worker (local)", LocalPool(1), request, Path(tmp) / "w1")
+        # warm-up (discarded): imports, page cache and the forkserver cost the first sweep more
+        warm = dataclasses.replace(request, replications=2)
+        measure("warm-up (discarded)", LocalPool(1), warm, Path(tmp) / "warm")
+        for k in range(args.repeats):
+            # alternate which goes first, so drift in machine load hits both alike
+            order = [(1, ones), (2, twos)] if k % 2 == 0 else [(2, twos), (1, ones)]
+            for workers, sink in order:
+                label = f"{workers} worker{'s' if workers > 1 else ''} (local)"
+                sink.append(
+                    measure(label, LocalPool(workers), request, Path(tmp) / f"w{workers}{k}")
+                )
+        one, two = statistics.median(ones), statistics.median(twos)
+        rounds = [t / o for o, t in zip(ones, twos, strict=True)]
         print(f"  mean run time {1 / one:.2f} s (target: ≥ 1 s per run)")
-        two = measure("2 workers (local)", LocalPool(2), request, Path(tmp) / "w2")
-        print(f"scaling 2 vs 1 worker: {two / one:.2f}x (target ≥ 1.8x on 2 idle cores)")
+        print(f"median runs/s: 1 worker {one:.3f}, 2 workers {two:.3f}")
+        print(
+            "scaling 2 vs 1 worker per round: "
+            + " ".join(f"{r:.2f}" for r in rounds)
+            + f"; median of rounds {statistics.median(rounds):.2f}x "
+            "(target ≥ 1.8x on 2 idle cores; a round pairs runs made minutes apart, "
+            "so the per-round spread is the machine's noise)"
+        )
         if args.dask:
             dask = measure("2 workers (Dask local)", DaskPool("local", 2), request, Path(tmp) / "d")
             print(f"scaling Dask 2 vs local 1: {dask / one:.2f}x")
