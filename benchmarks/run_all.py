@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, each in a fresh process (`make bench`).
 
-    python benchmarks/run_all.py          # full sizes: about 2 minutes on 2 cores
+    python benchmarks/run_all.py          # full sizes: about 3 minutes on 2 cores
     python benchmarks/run_all.py --quick  # small sizes, for a smoke run while developing
 
 Each script prints its own figures and ratios; nothing is asserted about timings.
@@ -24,9 +24,10 @@ def main() -> int:
         "overhead.py": ["--trains", "20000", "--repeats", "3"],
         "corridor.py": ["--repeats", "1"],
         "scaling.py": ["--quick", "--repeats", "1"],
+        "sweep.py": ["--runs", "4", "--horizon-days", "300", "--repeats", "1"],
     }
     status = 0
-    for script in ("overhead.py", "corridor.py", "scaling.py"):
+    for script in ("overhead.py", "corridor.py", "scaling.py", "sweep.py"):
         extra = quick[script] if args.quick else []
         done = subprocess.run([sys.executable, str(HERE / script), *extra], check=False)
         status = status or done.returncode
