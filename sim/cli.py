@@ -520,3 +520,18 @@ def main() -> None:
             markup=False,
         )
         sys.exit(1)
+
+
+@app.command("sweep-table")
+def sweep_table_command(
+    sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory")],
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(help="KPI, node:ID:KPI or flow:ID:KPI (repeatable)"),
+    ] = None,
+) -> None:
+    """A Markdown table of a sweep: one row per point, mean and 95% CI of each metric."""
+    from sim.sweep_table import DEFAULT_METRICS, sweep_table
+
+    with user_errors():
+        sys.stdout.write(sweep_table(sweep_dir, metric or list(DEFAULT_METRICS)) + "\n")
