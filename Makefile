@@ -38,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check sim
 
 typecheck: $(STAMP)
-	$(BIN)/mypy sim
+	$(BIN)/mypy sim benchmarks
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
