@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.assignment import with_chosen_demand
 from sim.config import Scenario
 from sim.executors import Executor, Lost, make_executor
 from sim.loader import (
@@ -141,17 +142,9 @@ def _check_path_exists(base: RawScenario, p: Parameter, source: str) -> None:
             raise ConfigError(source, path[: i + 1], f"is not in the scenario{hint}")
 
 
-def _no_mode_choice(scenario: Scenario, source: str) -> None:
-    """A sweep runs each point's stated demand; it does not solve a mode choice per point
-    (that is a fixed point over many simulations), so say so instead of ignoring it."""
-    choice = getattr(scenario, "mode_choice", None)
-    if choice is not None and getattr(choice, "enabled", False):
-        raise ConfigError(
-            source,
-            ("mode_choice", "enabled"),
-            "sweeps run the flows' stated demand and do not solve the mode choice per point; "
-            "add --set mode_choice.enabled=false (and vary teu_per_year or demand_factor events)",
-        )
+def _chooses_mode(scenario: Scenario) -> bool:
+    """Whether a point's rail demand comes from the mode choice (solved per point)."""
+    return scenario.mode_choice is not None and scenario.mode_choice.enabled
 
 
 def default_chunk_size(total_runs: int) -> int:
@@ -211,12 +204,16 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     for p in params:
         _check_path_exists(base, p, source)
     points = design(params, sampler, samples, root_seed)
+    choosing = False
     for i, values in enumerate(points):
         try:
-            _no_mode_choice(point_scenario(base, params, values), str(scenario_file))
+            choosing |= _chooses_mode(point_scenario(base, params, values))
         except ConfigError as exc:
             raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None
     total = len(points) * replications
+    # With the mode choice on, a point's fixed point is solved once per chunk that holds it:
+    # one chunk per point by default, so it is solved exactly once.
+    default_chunk = replications if choosing else default_chunk_size(total)
     return SweepPlan(
         scenario_file=scenario_file,
         sweep_file=sweep_file,
@@ -230,7 +227,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         base=base,
         base_scenario=base_scenario,
         points=points,
-        chunk_size=request.chunk_size or chunk or default_chunk_size(total),
+        chunk_size=request.chunk_size or chunk or default_chunk,
         runner=request.runner,
     )
 
@@ -294,9 +291,13 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     run = _runner(task.runner)
     result = ChunkResult(columns={k: [] for k in ("replication", "scope", "name", "kpi", "value")})
     started = time.perf_counter()
+    chosen: dict[int, Scenario] = {}  # each point's demand after its mode choice, if any
     for point, rep in task.runs:
         try:
-            out = run(task.scenarios[point], rep, task.root_seed, with_tables=False)
+            if point not in chosen:
+                # deterministic (seeded by the point's run.seed), so any worker gets the same
+                chosen[point] = with_chosen_demand(task.scenarios[point])
+            out = run(chosen[point], rep, task.root_seed, with_tables=False)
         except Exception as exc:
             last = traceback.extract_tb(exc.__traceback__)[-1]
             where = f" ({Path(last.filename).name}:{last.lineno})"
