@@ -25,9 +25,10 @@ from sim.choice_print import iteration_line, print_mode_choice
 from sim.choice_report_cli import calibration_report, parse_factors
 from sim.config import Scenario
 from sim.formatting import format_value
-from sim.loader import ConfigError, load_raw, load_scenario, validate_fragment
+from sim.loader import ConfigError, load_raw, load_scenario
 from sim.pipeline import RunRequest, execute
 from sim.runner import ReplicationOutput
+from sim.validation import check_file
 
 app = typer.Typer(
     name="corridor",
@@ -161,17 +162,15 @@ def run(
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="scenario or params files")]) -> None:
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="scenario, params or sweep files")],
+) -> None:
     """Check files; exit 0 when all are valid, 2 otherwise (one line per bad file)."""
     bad = 0
     for path in files:
         try:
-            raw = load_raw(path)
-            if "nodes" in raw.data:
-                load_scenario(path)
-            else:
-                validate_fragment(raw)
-            out.print(f"ok: {path}", highlight=False)
+            kind = check_file(path)
+            out.print(f"ok: {path} ({kind})", highlight=False)
         except ConfigError as exc:
             bad += 1
             err.print(f"corridor: error: {exc}", markup=False, highlight=False, soft_wrap=True)
@@ -200,7 +199,7 @@ def list_(
     """The scenarios and params shipped, with their one-line descriptions."""
     for folder in ("scenarios", "params"):
         table = Table(title=folder, title_justify="left")
-        table.add_column("file")
+        table.add_column("file", no_wrap=True)
         table.add_column("description")
         for name, text in _catalogue(root / folder):
             table.add_row(name, text)

@@ -183,3 +183,21 @@ def test_params_fragment_is_validated_section_by_section(tmp_path: Path) -> None
     odd = _write(tmp_path, {"flow": {}}, "odd.yaml")
     code, text = _run("validate", str(odd))
     assert code == 2 and f"{odd}: flow: unknown field" in text
+
+
+def test_validate_checks_sweep_files_too(tmp_path: Path) -> None:
+    scenario = _write(tmp_path, _broken(lambda d: None), "s.yaml")
+    good = _write(
+        tmp_path,
+        {"scenario": scenario.name, "parameters": {"nodes.border.servers": "2,3"}},
+        "sweep.yaml",
+    )
+    code, text = _run("validate", str(good))
+    assert code == 0 and "(sweep, 2 point(s))" in text
+    bad = _write(
+        tmp_path,
+        {"scenario": scenario.name, "parameters": {"nodes.border.servers": "2,-3"}},
+        "bad_sweep.yaml",
+    )
+    code, text = _run("validate", str(bad))
+    assert code == 2 and "nodes.border.servers" in text and "Traceback" not in text
