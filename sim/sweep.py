@@ -118,12 +118,15 @@ class SweepPlan:
 
 
 def point_scenario(
-    base: RawScenario, params: Sequence[Parameter], values: Sequence[Any]
+    base: RawScenario, params: Sequence[Parameter], values: Sequence[Any], source: str = "--vary"
 ) -> Scenario:
-    """The scenario of one point: the base document with the point's values, validated."""
+    """The scenario of one point: the base document with the point's values, validated.
+
+    ``source`` names where the parameters were given (``--vary`` or the sweep file), so an
+    error at a point says which file to fix."""
     raw = RawScenario(copy.deepcopy(base.data), dict(base.origin), base.main_file)
     for p, value in zip(params, values, strict=True):
-        apply_override(raw, split_path(p.path), value, f"--vary {p.path}={value}")
+        apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
     return validate_raw(raw)
 
 
@@ -207,7 +210,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     choosing = False
     for i, values in enumerate(points):
         try:
-            choosing |= _chooses_mode(point_scenario(base, params, values))
+            choosing |= _chooses_mode(point_scenario(base, params, values, source))
         except ConfigError as exc:
             raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None
     total = len(points) * replications
