@@ -20,7 +20,7 @@ DEMO := results/demo
 DEMO_SCENARIOS := baseline_2023 poland_closure_2025 red_sea_2024
 DEMO_REPS ?= 3
 DEMO_METRICS := --metric throughput_teu_per_day --metric transit_days_p95 \
-  --metric node:brest:queue_max
+  --metric node:brest:queue_max --metric node:dostyk:utilisation
 
 demo: $(STAMP)
 	$(BIN)/corridor run scenarios/examples/mmc_queue.yaml --out $(DEMO)/mmc_queue
