@@ -63,7 +63,8 @@ def shifted(mc: ModeChoice, shift_usd: float) -> ModeChoice:
     return mc.model_copy(update={"options": options})
 
 
-def _target(s: Scenario) -> tuple[ModeChoice, float]:
+def observed_rail_share(s: Scenario) -> tuple[ModeChoice, float]:
+    """The mode choice and the rail share it must reproduce: observed rail TEU over the market."""
     mc = s.mode_choice
     if mc is None or mc.observed_rail_teu_per_year is None:
         raise ConfigError(
@@ -80,7 +81,7 @@ def calibrate(
     max_rounds: int = 4,
     on_round: Callable[[Round], None] | None = None,
 ) -> Calibration:
-    mc, target = _target(s)
+    mc, target = observed_rail_share(s)
     # First guess without simulating: fit at free-flow rail times (cheap, and it keeps the
     # first simulated fixed point away from a swamped network when the constants start at 0).
     model = ChoiceModel.build(s)

@@ -60,14 +60,11 @@ def user_errors() -> Iterator[None]:
         fail("interrupted; no results directory was written", EXIT_INTERRUPTED)
 
 
-_fmt = format_value
-
-
 def _ci(est: dict[str, Any]) -> str:
     unit = est["unit"]
     if est["ci_low"] is None:
         return "–"
-    return f"{_fmt(est['ci_low'], unit)} – {_fmt(est['ci_high'], unit)}"
+    return f"{format_value(est['ci_low'], unit)} – {format_value(est['ci_high'], unit)}"
 
 
 def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
@@ -82,7 +79,7 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
     table.add_column(f"{conf}% CI", justify="right")
     table.add_column("unit")
     for name, est in summary["kpis"].items():
-        table.add_row(name, _fmt(est["mean"], est["unit"]), _ci(est), est["unit"])
+        table.add_row(name, format_value(est["mean"], est["unit"]), _ci(est), est["unit"])
     out.print(table)
     nodes = Table(title="capacity-limited nodes (means across replications)", title_justify="left")
     reduced = any(k["recovery_days"]["mean"] is not None for k in summary["nodes"].values())
@@ -96,15 +93,15 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
             continue
         cells = [
             nid,
-            _fmt(kpis["utilisation"]["mean"], "fraction"),
-            _fmt(kpis["wait_hours_mean"]["mean"]),
-            _fmt(kpis["wait_hours_p95"]["mean"]),
-            _fmt(kpis["queue_max"]["mean"]),
-            _fmt(kpis["queue_end"]["mean"]),
-            _fmt(kpis["trains_handled"]["mean"]),
+            format_value(kpis["utilisation"]["mean"], "fraction"),
+            format_value(kpis["wait_hours_mean"]["mean"]),
+            format_value(kpis["wait_hours_p95"]["mean"]),
+            format_value(kpis["queue_max"]["mean"]),
+            format_value(kpis["queue_end"]["mean"]),
+            format_value(kpis["trains_handled"]["mean"]),
         ]
         if reduced:
-            cells.append(_fmt(kpis["recovery_days"]["mean"]))
+            cells.append(format_value(kpis["recovery_days"]["mean"]))
         nodes.add_row(*cells)
     if nodes.row_count:
         out.print(nodes)
@@ -498,6 +495,21 @@ def calibrate_choice(
         out.print(report, highlight=False, markup=False)
 
 
+@app.command("sweep-table")
+def sweep_table_command(
+    sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory")],
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(help="KPI, node:ID:KPI or flow:ID:KPI (repeatable)"),
+    ] = None,
+) -> None:
+    """A Markdown table of a sweep: one row per point, mean and 95% CI of each metric."""
+    from sim.sweep_table import DEFAULT_METRICS, sweep_table
+
+    with user_errors():
+        sys.stdout.write(sweep_table(sweep_dir, metric or list(DEFAULT_METRICS)) + "\n")
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -519,18 +531,3 @@ def main() -> None:
             markup=False,
         )
         sys.exit(1)
-
-
-@app.command("sweep-table")
-def sweep_table_command(
-    sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory")],
-    metric: Annotated[
-        list[str] | None,
-        typer.Option(help="KPI, node:ID:KPI or flow:ID:KPI (repeatable)"),
-    ] = None,
-) -> None:
-    """A Markdown table of a sweep: one row per point, mean and 95% CI of each metric."""
-    from sim.sweep_table import DEFAULT_METRICS, sweep_table
-
-    with user_errors():
-        sys.stdout.write(sweep_table(sweep_dir, metric or list(DEFAULT_METRICS)) + "\n")

@@ -146,38 +146,21 @@ def test_real_entry_point_has_no_traceback(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def _demand(teu_per_year: float) -> dict:
+    flow = {
+        "origin": "a",
+        "destination": "b",
+        "routes": {"r": 1},
+        "teu_per_year": teu_per_year,
+        "teu_per_train": 2,
+    }
+    return {"flows": {"f": flow}}
+
+
 def test_params_fragment_is_validated_section_by_section(tmp_path: Path) -> None:
-    good = _write(
-        tmp_path,
-        {
-            "flows": {
-                "f": {
-                    "origin": "a",
-                    "destination": "b",
-                    "routes": {"r": 1},
-                    "teu_per_year": 10,
-                    "teu_per_train": 2,
-                }
-            }
-        },
-        "demand.yaml",
-    )
+    good = _write(tmp_path, _demand(10), "demand.yaml")
     assert _run("validate", str(good))[0] == 0
-    bad = _write(
-        tmp_path,
-        {
-            "flows": {
-                "f": {
-                    "origin": "a",
-                    "destination": "b",
-                    "routes": {"r": 1},
-                    "teu_per_year": -10,
-                    "teu_per_train": 2,
-                }
-            }
-        },
-        "bad.yaml",
-    )
+    bad = _write(tmp_path, _demand(-10), "bad.yaml")
     code, text = _run("validate", str(bad))
     assert code == 2 and f"{bad}: flows.f.teu_per_year: Input should be greater than" in text
     odd = _write(tmp_path, {"flow": {}}, "odd.yaml")

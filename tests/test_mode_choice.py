@@ -278,16 +278,7 @@ def two_routes(servers: int | None = None) -> dict[str, Any]:
 def test_options_by_route_set_the_route_shares_of_a_shared_flow() -> None:
     """Two routes of one flow, one via a second border: route choice sets the flow's route
     shares from the options' TEU; the slower route gets less."""
-    doc = toy(servers=None, handling=6)
-    doc["nodes"]["north"] = {"kind": "border"}
-    doc["links"]["east2"] = {"from": "china", "to": "north", "hours": 240}
-    doc["links"]["west2"] = {"from": "north", "to": "eu", "hours": 72}
-    doc["routes"]["line2"] = {"nodes": ["china", "north", "eu"]}
-    doc["flows"]["rail-west"]["routes"] = {"line": 0.5, "line2": 0.5}
-    opts = doc["mode_choice"]["options"]
-    opts["rail"]["via"] = ["border"]
-    opts["rail_north"] = {**opts["rail"], "via": ["north"]}
-    s = validated(doc)
+    s = validated(two_routes(servers=None))
     model = ChoiceModel.build(s)
     assert model.free_days[0, 2] == pytest.approx(10.25)
     assert model.free_days[0, 3] == pytest.approx(13.0)

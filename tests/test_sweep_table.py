@@ -46,8 +46,10 @@ def test_table_cells_are_point_means(tmp_path: Path) -> None:
     # more servers, less waiting: the table reflects the model, not the row order
     first, second = (float(line.split("|")[2].split()[0]) for line in lines[2:])
     assert second < first
+    unknown = CliRunner().invoke(app, ["sweep-table", str(out), "--metric", "node:border:nope"])
+    assert unknown.exit_code == 2 and "unknown node KPI 'nope'" in unknown.stderr
 
 
-def test_unknown_metric_is_an_input_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["sweep-table", str(tmp_path), "--metric", "x"])
-    assert result.exit_code == 2
+def test_not_a_sweep_directory_is_an_input_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["sweep-table", str(tmp_path)])
+    assert result.exit_code == 2 and "not a sweep directory" in result.stderr
