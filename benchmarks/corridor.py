@@ -29,14 +29,14 @@ from pathlib import Path
 import _common
 import numpy as np
 
-from sim.config import Scenario
-from sim.demand import plan_trains
-from sim.loader import load_scenario
-from sim.metrics import replication_kpis
-from sim.model import CorridorModel
-from sim.network import build_network
-from sim.rng import Streams
-from sim.tables import timeseries_columns, train_columns, visit_columns
+from sim.config.loader import load_scenario
+from sim.config.scenario import Scenario
+from sim.engine.demand import plan_trains
+from sim.engine.metrics import replication_kpis
+from sim.engine.model import CorridorModel
+from sim.engine.network import build_network
+from sim.engine.streams import Streams
+from sim.engine.tables import timeseries_columns, train_columns, visit_columns
 
 SCENARIOS = _common.ROOT / "scenarios"
 

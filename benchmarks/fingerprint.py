@@ -20,9 +20,9 @@ import numpy as np
 import overhead
 import synthetic
 
-from sim.config import Scenario
-from sim.loader import load_scenario
-from sim.runner import run_replication, simulate
+from sim.config.loader import load_scenario
+from sim.config.scenario import Scenario
+from sim.engine.replications import run_replication, simulate
 
 
 def _tie_line() -> Scenario:

@@ -33,9 +33,9 @@ import _common
 import numpy as np
 import simpy
 
-from sim.config import Scenario, check_references
-from sim.queueing import mmc_mean_wait
-from sim.runner import run_replication
+from sim.analysis.queueing import mmc_mean_wait
+from sim.config.scenario import Scenario, check_references
+from sim.engine.replications import run_replication
 
 ARRIVALS_PER_HOUR = 1.0
 TRACKS = (2, 1, 3, 2, 4, 1, 2, 3)

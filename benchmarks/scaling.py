@@ -24,7 +24,7 @@ import _common
 import numpy as np
 from corridor import load, one_replication
 
-from sim.config import Scenario
+from sim.config.scenario import Scenario
 
 
 def scaled(scenario: Scenario, factor: float) -> Scenario:

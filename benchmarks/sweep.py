@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from sim.executors import DaskPool, Executor, LocalPool
-from sim.sweep import SweepRequest, plan_sweep, read_runs, run_sweep, table_digest
+from sim.sweep.runner import SweepRequest, plan_sweep, read_runs, run_sweep, table_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "examples" / "mmc_queue.yaml"

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sim.loader import ConfigError
+from sim.errors import ConfigError
 
 Task = Any
 Result = Any
@@ -99,7 +99,7 @@ class LocalPool:
     """``workers`` processes on this machine; a dead one is replaced and its task retried."""
 
     def __init__(
-        self, workers: int, max_attempts: int = 3, preload: tuple[str, ...] = ("sim.sweep",)
+        self, workers: int, max_attempts: int = 3, preload: tuple[str, ...] = ("sim.sweep.runner",)
     ) -> None:
         self.workers = max(1, workers)
         self.max_attempts = max_attempts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.config import Scenario, check_references
+from sim.config.scenario import Scenario, check_references
 
 
 def validated(doc: dict[str, Any]) -> Scenario:

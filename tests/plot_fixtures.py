@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from sim.pipeline import RunRequest, execute
+from sim.workflow.run import RunRequest, execute
 
 CLOSURE = {"start": "2024-01-16", "end": "2024-01-23"}  # days 15 → 22 from start_date
 

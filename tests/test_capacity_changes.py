@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from builders import one_node, validated
 
-from sim.network import build_network
-from sim.runner import run_replication, simulate
+from sim.engine.network import build_network
+from sim.engine.replications import run_replication, simulate
 
 
 def _closure_doc(arrivals: str, days: float, servers: int = 2) -> dict:

@@ -12,10 +12,10 @@ from plot_fixtures import overlapping_labels, run_small, three_paired_runs
 from scipy import stats
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.compare import differences, welch_interval
+from sim.analysis.compare import differences, welch_interval
+from sim.cli.app import app
 from sim.plots.comparison import comparison_figure
-from sim.rundata import open_runs, parse_metric
+from sim.store.runs import open_runs, parse_metric
 
 WAIT = "node:brest:wait_hours_mean"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from builders import one_node, validated
 
-from sim.runner import run_replication, run_replications, simulate
+from sim.engine.replications import run_replication, run_replications, simulate
 
 
 def _line(load: float = 0.7) -> dict:

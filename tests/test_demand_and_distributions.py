@@ -7,10 +7,10 @@ import pytest
 from builders import one_node, validated
 from pydantic import TypeAdapter
 
-from sim.demand import plan_trains
-from sim.distributions import BufferedSampler, DistributionField
-from sim.network import build_network
-from sim.rng import Streams
+from sim.config.distributions import BufferedSampler, DistributionField
+from sim.engine.demand import plan_trains
+from sim.engine.network import build_network
+from sim.engine.streams import Streams
 
 
 def _plan(doc: dict, replication: int = 0, seed: int = 1):

@@ -15,8 +15,8 @@ import numpy as np
 import simpy
 from builders import one_node, validated
 
-from sim.model import TrackPool
-from sim.runner import simulate
+from sim.engine.model import TrackPool
+from sim.engine.replications import simulate
 
 Starts = dict[int, tuple[float, float]]  # train -> (start, end) of its service
 

@@ -11,7 +11,7 @@ import yaml
 from builders import one_node
 from typer.testing import CliRunner
 
-from sim.cli import app
+from sim.cli.app import app
 
 runner = CliRunner()
 

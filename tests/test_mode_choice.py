@@ -12,14 +12,15 @@ import pytest
 import yaml
 from builders import validated
 
-from sim.assignment import ChoiceModel, measure, solve
-from sim.choice import logit_shares
-from sim.choice_calibration import calibrate, shifted, vot_sensitivity
-from sim.choice_config import ModeChoice
-from sim.loader import ConfigError, load_scenario
-from sim.pipeline import RunRequest, execute
-from sim.rail_times import flow_times, nominal_transit_days
-from sim.runner import simulate
+from sim.choice.fit import calibrate, shifted, vot_sensitivity
+from sim.choice.fixed_point import ChoiceModel, measure, solve
+from sim.choice.logit import logit_shares
+from sim.choice.rail_times import flow_times, nominal_transit_days
+from sim.config.loader import load_scenario
+from sim.config.mode_choice import ModeChoice
+from sim.engine.replications import simulate
+from sim.errors import ConfigError
+from sim.workflow.run import RunRequest, execute
 
 # --- the logit -------------------------------------------------------------------------------
 
@@ -448,7 +449,7 @@ def test_same_seed_same_choice_on_any_number_of_workers(tmp_path: Path) -> None:
 def test_calibrate_choice_without_a_target_is_a_one_line_input_error(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from sim.cli import app
+    from sim.cli.app import app
 
     path = tmp_path / "toy.yaml"
     path.write_text(yaml.safe_dump(toy()))

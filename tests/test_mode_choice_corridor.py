@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.assignment import ChoiceModel, solve
-from sim.loader import load_scenario
+from sim.choice.fixed_point import ChoiceModel, solve
+from sim.config.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 OBSERVED = {"baseline_2019": 333_000, "baseline_2023": 211_000}  # facts: V3, V7

@@ -14,15 +14,15 @@ from matplotlib.collections import LineCollection, PolyCollection, QuadMesh
 from plot_fixtures import overlapping_labels, run_small
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.loader import ConfigError
+from sim.cli.app import app
+from sim.errors import ConfigError
 from sim.plots import RUN_KINDS, draw, save_figure
 from sim.plots.network_map import MAX_WIDTH, MIN_WIDTH, map_figure
 from sim.plots.series import largest, queues_figure, throughput_figure
 from sim.plots.train_graph import train_graph_figure
 from sim.plots.transit import transit_figure
 from sim.plots.utilisation import utilisation_figure
-from sim.rundata import RunData
+from sim.store.runs import RunData
 
 CLOSED = (mdates.datestr2num("2024-01-16"), mdates.datestr2num("2024-01-23"))
 HORIZON = 50

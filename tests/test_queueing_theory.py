@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from builders import one_node, validated
 
-from sim.metrics import estimate
-from sim.queueing import erlang_c, mmc_mean_wait
-from sim.runner import run_replications
+from sim.analysis.queueing import erlang_c, mmc_mean_wait
+from sim.engine.replications import run_replications
+from sim.stats import estimate
 
 
 def test_erlang_c_known_values() -> None:

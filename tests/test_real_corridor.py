@@ -13,12 +13,12 @@ import pytest
 from builders import validated
 from typer.testing import CliRunner
 
-from sim.calibrate import calibrate, dwell_hours, segment_days, transit_days_between
-from sim.cli import app
-from sim.headline import SCENARIOS, headline_pair
-from sim.loader import load_scenario
-from sim.metrics import replication_kpis
-from sim.runner import simulate
+from sim.analysis.headline import SCENARIOS, headline_pair
+from sim.analysis.targets import calibrate, dwell_hours, segment_days, transit_days_between
+from sim.cli.app import app
+from sim.config.loader import load_scenario
+from sim.engine.metrics import replication_kpis
+from sim.engine.replications import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted((ROOT / "scenarios").glob("*.yaml"))

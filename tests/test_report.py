@@ -13,12 +13,12 @@ from PIL import Image
 from plot_fixtures import three_paired_runs
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.compare import format_value
-from sim.loader import ConfigError
+from sim.analysis.compare import format_value
+from sim.cli.app import app
+from sim.errors import ConfigError
 from sim.plots import RUN_KINDS
-from sim.report import write_report
-from sim.rundata import RunData
+from sim.report.html import write_report
+from sim.store.runs import RunData
 
 
 @pytest.fixture(scope="module")

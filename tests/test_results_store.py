@@ -11,9 +11,9 @@ import yaml
 from builders import one_node
 from typer.testing import CliRunner
 
-from sim import results
-from sim.cli import app
-from sim.pipeline import RunRequest, execute
+from sim.cli.app import app
+from sim.store import run_dir as results
+from sim.workflow.run import RunRequest, execute
 
 CORRIDOR_KPIS = {
     "trains_delivered",

@@ -19,12 +19,12 @@ import yaml
 from builders import one_node
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.config import Scenario
+from sim.cli.app import app
+from sim.config.scenario import Scenario
+from sim.engine.replications import ReplicationOutput, run_replication
 from sim.executors import DaskPool, LocalPool
-from sim.metrics import CORRIDOR_UNITS, FLOW_UNITS, NODE_UNITS
-from sim.runner import ReplicationOutput, run_replication
-from sim.sweep import (
+from sim.kpis import CORRIDOR_UNITS, FLOW_UNITS, NODE_UNITS
+from sim.sweep.runner import (
     RUN_KEYS,
     SweepRequest,
     plan_sweep,
@@ -35,7 +35,7 @@ from sim.sweep import (
     run_sweep,
     table_digest,
 )
-from sim.sweep_spec import Parameter, design, parse_vary
+from sim.sweep.spec import Parameter, design, parse_vary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -335,7 +335,7 @@ def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
 
 def test_sobol_indices_of_the_ishigami_function() -> None:
     pytest.importorskip("SALib")
-    from sim.sensitivity import sobol_indices
+    from sim.analysis.sensitivity import sobol_indices
 
     params = [
         Parameter(f"x{i}", "-pi:pi", "interval", "float", low=-math.pi, high=math.pi)
@@ -417,8 +417,8 @@ def test_one_sweep_process_per_directory(scenario_file: Path, tmp_path: Path) ->
 
 def test_mode_choice_is_solved_per_point(tmp_path: Path) -> None:
     """A sweep over the sea rate: each point's rail demand comes from its own fixed point."""
-    from sim.assignment import with_chosen_demand
-    from sim.sweep import point_scenario
+    from sim.choice.fixed_point import with_chosen_demand
+    from sim.sweep.runner import point_scenario
 
     scenario = ROOT / "scenarios" / "examples" / "mode_choice_small.yaml"
     request = SweepRequest(

@@ -15,9 +15,10 @@ from plot_fixtures import overlapping_labels
 from scipy import stats
 from typer.testing import CliRunner
 
-from sim.cli import app
+from sim.cli.app import app
 from sim.plots import draw
-from sim.plots.sweep import MAX_LEVELS, SweepData, heatmap_figure, response_figure
+from sim.plots.sweep import MAX_LEVELS, heatmap_figure, response_figure
+from sim.store.sweeps import SweepData
 
 SERVERS = "nodes.brest.servers"
 FACTOR = "events.closure.capacity_factor"

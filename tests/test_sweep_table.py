@@ -10,9 +10,9 @@ import yaml
 from builders import one_node
 from typer.testing import CliRunner
 
-from sim.cli import app
+from sim.cli.app import app
 from sim.executors import LocalPool
-from sim.sweep import SweepRequest, plan_sweep, read_runs, run_sweep
+from sim.sweep.runner import SweepRequest, plan_sweep, read_runs, run_sweep
 
 
 def test_table_cells_are_point_means(tmp_path: Path) -> None:

@@ -11,21 +11,16 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from sim.loader import ConfigError
+from sim.errors import ConfigError
 from sim.plots.common import save_figure
 from sim.plots.network_map import map_figure
 from sim.plots.series import queues_figure, throughput_figure
-from sim.plots.sweep import (
-    SweepData,
-    heatmap_figure,
-    is_sweep_dir,
-    response_figure,
-    sensitivity_figure,
-)
+from sim.plots.sweep import heatmap_figure, response_figure, sensitivity_figure
 from sim.plots.train_graph import train_graph_figure
 from sim.plots.transit import transit_figure
 from sim.plots.utilisation import utilisation_figure
-from sim.rundata import RunData
+from sim.store.runs import RunData
+from sim.store.sweeps import SweepData, is_sweep_dir
 
 RUN_KINDS = ("throughput", "queues", "transit", "utilisation", "train-graph", "map")
 SWEEP_KINDS = ("response", "heatmap", "sensitivity")

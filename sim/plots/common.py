@@ -20,9 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from sim.config import Event
-from sim.loader import ConfigError
-from sim.rundata import RunData
+from sim.config.scenario import Event
+from sim.errors import ConfigError
+from sim.store.runs import RunData
 
 matplotlib.use("Agg")
 

@@ -11,9 +11,9 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.compare import Difference
+from sim.analysis.compare import Difference
 from sim.plots.common import new_figure
-from sim.rundata import Metric, RunData
+from sim.store.runs import Metric, RunData
 
 COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3")
 

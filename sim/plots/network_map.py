@@ -12,9 +12,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.loader import ConfigError
+from sim.errors import ConfigError
 from sim.plots.common import drop_overlapping, new_figure
-from sim.rundata import RunData, column, strings
+from sim.store.runs import RunData, column, strings
 
 BUSY = 0.8  # utilisation above which a node is ringed (queues grow fast beyond it)
 MAX_WIDTH = 9.0

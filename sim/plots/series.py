@@ -6,9 +6,9 @@ import numpy as np
 import pyarrow.compute as pc
 from matplotlib.figure import Figure
 
-from sim.config import NodeKind
+from sim.config.scenario import NodeKind
 from sim.plots.common import date_axis, event_spans, new_figure, shade_events
-from sim.rundata import FloatArray, RunData, column, strings
+from sim.store.runs import FloatArray, RunData, column, strings
 
 MAX_SERIES = 8  # lines per panel before the smallest are summed into "other"
 

@@ -9,86 +9,21 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 import numpy as np
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.loader import ConfigError
-from sim.metrics import estimate
+from sim.errors import ConfigError
 from sim.plots.common import new_figure
-from sim.rundata import FloatArray, Metric, column, parse_metric
+from sim.stats import estimate
+from sim.store.runs import FloatArray, parse_metric
+from sim.store.sweeps import SweepData
 
 MAX_LEVELS = 6  # more distinct values of the line parameter than this are binned
 MAX_CELLS = 12  # more distinct values on a heatmap axis than this are binned
-
-
-def is_sweep_dir(path: Path) -> bool:
-    manifest = path / "manifest.json"
-    if not manifest.is_file():
-        return False
-    doc = json.loads(manifest.read_text())
-    return str(doc.get("format", "")).startswith("corridor-sweep/")
-
-
-@dataclass
-class SweepData:
-    path: Path
-    manifest: dict[str, Any]
-    parameters: list[str]
-    values: dict[str, FloatArray]  # parameter -> value per run row
-    kpi: FloatArray
-    metric: Metric
-
-    @classmethod
-    def open(cls, path: Path, metric: str | None = None) -> SweepData:
-        if not is_sweep_dir(path):
-            raise ConfigError(str(path), (), "not a sweep directory (no corridor-sweep manifest)")
-        manifest = json.loads((path / "manifest.json").read_text())
-        parameters = [str(p["path"]) for p in manifest.get("parameters", [])]
-        if metric is None:
-            sens = path / "sensitivity.json"
-            metric = (
-                json.loads(sens.read_text())["kpi"] if sens.is_file() else "throughput_teu_per_day"
-            )
-        m = parse_metric(metric)
-        runs = pq.read_table(path / "runs")
-        mask = pc.and_(
-            pc.and_(pc.equal(runs["scope"], m.scope), pc.equal(runs["name"], m.name)),
-            pc.equal(runs["kpi"], m.kpi),
-        )
-        rows = runs.filter(mask)
-        if rows.num_rows == 0:
-            raise ConfigError(str(path / "runs"), (), f"no rows for KPI '{m.key}'")
-        points = pq.read_table(path / "points.parquet")
-        point_of = {int(p): i for i, p in enumerate(points["point"].to_pylist())}
-        idx = np.asarray([point_of[int(p)] for p in rows["point"].to_pylist()], dtype=int)
-        values = {p: column(points, p)[idx] for p in parameters}
-        return cls(path, manifest, parameters, values, column(rows, "value"), m)
-
-    def parameter(self, name: str | None, position: int) -> str:
-        if name is None:
-            if len(self.parameters) <= position:
-                raise ConfigError(
-                    str(self.path),
-                    ("parameters",),
-                    f"needs at least {position + 1} varied parameter(s), "
-                    f"has {len(self.parameters)}",
-                )
-            return self.parameters[position]
-        if name not in self.parameters:
-            raise ConfigError(
-                str(self.path),
-                ("parameters",),
-                f"'{name}' was not varied (varied: {', '.join(self.parameters)})",
-            )
-        return name
 
 
 def levels(values: FloatArray, limit: int) -> tuple[FloatArray, list[str]]:

@@ -14,9 +14,9 @@ import pyarrow.compute as pc
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from sim.loader import ConfigError
+from sim.errors import ConfigError
 from sim.plots.common import date_axis, event_spans, new_figure, shade_events
-from sim.rundata import FloatArray, RunData, column, strings
+from sim.store.runs import FloatArray, RunData, column, strings
 
 
 def route_positions(run: RunData, route: str) -> tuple[dict[str, float], bool]:

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.plots.common import new_figure
-from sim.rundata import FloatArray, RunData, column, strings
+from sim.store.runs import FloatArray, RunData, column, strings
 
 MAX_GROUPS = 10  # more (flow, route) pairs than this: one line per flow, routes pooled
 

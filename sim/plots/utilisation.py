@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from sim.plots.common import date_axis, new_figure
 from sim.plots.series import node_daily, window_days
-from sim.rundata import FloatArray, RunData
+from sim.store.runs import FloatArray, RunData
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Comparisons, calibration targets, headline tables, sensitivity, queueing theory."""

@@ -1,0 +1,174 @@
+"""Differences between scenarios and the first (the baseline): numbers only, no drawing.
+
+Two runs with the same root seed and the same replications share common random numbers
+wherever they share elements (streams are keyed by name), so replication r of one is paired
+with replication r of the other and the difference gets a Student-t interval over the pairs:
+much tighter than comparing two independent means. Runs with different seeds or counts are
+independent samples; then a Welch interval is used, and the result says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from sim.formatting import format_value
+from sim.stats import estimate
+from sim.store.runs import FloatArray, Metric, RunData
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``scenario − base`` for one metric, with its confidence interval."""
+
+    metric: Metric
+    scenario: str
+    base: str
+    base_mean: float
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    paired: bool
+
+    @property
+    def method(self) -> str:
+        return "paired" if self.paired else "Welch"
+
+    @property
+    def relative(self) -> float:
+        """Difference as a fraction of the baseline mean (NaN when the baseline is 0)."""
+        if not self.base_mean or math.isnan(self.base_mean):
+            return math.nan
+        return self.mean / self.base_mean
+
+    @property
+    def significant(self) -> bool:
+        """The interval excludes zero."""
+        return not math.isnan(self.ci_low) and (self.ci_low > 0 or self.ci_high < 0)
+
+
+def pairable(a: RunData, b: RunData) -> bool:
+    """Same root seed and replication indices: replication r of each used the same streams."""
+    if a.root_seed != b.root_seed or a.replications != b.replications:
+        return False
+    reps_a = a.table("replications")["replication"].to_numpy()
+    reps_b = b.table("replications")["replication"].to_numpy()
+    return bool(np.array_equal(np.unique(reps_a), np.unique(reps_b)))
+
+
+def paired_interval(
+    base: FloatArray, other: FloatArray, confidence: float
+) -> tuple[float, float, float, int]:
+    """Mean of ``other − base`` over pairs with a Student-t interval (NaN pairs dropped)."""
+    est = estimate((other - base).tolist(), confidence, floor=None)
+    return est.mean, est.ci_low, est.ci_high, est.n
+
+
+def welch_interval(
+    base: FloatArray, other: FloatArray, confidence: float
+) -> tuple[float, float, float, int]:
+    """``mean(other) − mean(base)`` with a Welch–Satterthwaite t interval (unequal variances)."""
+    x = other[~np.isnan(other)]
+    y = base[~np.isnan(base)]
+    n = min(len(x), len(y))
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    diff = float(x.mean() - y.mean())
+    if len(x) < 2 or len(y) < 2:
+        return diff, math.nan, math.nan, n
+    vx, vy = float(x.var(ddof=1)) / len(x), float(y.var(ddof=1)) / len(y)
+    se = math.sqrt(vx + vy)
+    if se == 0:
+        return diff, diff, diff, n
+    df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
+    return diff, diff - half, diff + half, n
+
+
+def difference(base: RunData, other: RunData, metric: Metric, confidence: float) -> Difference:
+    reps_b, vals_b = base.values(metric)
+    reps_o, vals_o = other.values(metric)
+    paired = pairable(base, other) and np.array_equal(reps_b, reps_o)
+    interval = paired_interval if paired else welch_interval
+    mean, low, high, n = interval(vals_b, vals_o, confidence)
+    base_mean = float(np.nanmean(vals_b)) if np.any(~np.isnan(vals_b)) else math.nan
+    return Difference(metric, other.label, base.label, base_mean, mean, low, high, n, paired)
+
+
+def differences(runs: list[RunData], metrics: list[Metric]) -> list[Difference]:
+    """Every run after the first against the first, for each metric (at the first's confidence)."""
+    if len(runs) < 2:
+        return []
+    conf = runs[0].confidence
+    return [difference(runs[0], other, m, conf) for m in metrics for other in runs[1:]]
+
+
+DEFAULT_METRICS = ("throughput_teu_per_day", "transit_days_mean", "transit_days_p95")
+
+
+def difference_rows(diffs: list[Difference]) -> list[dict[str, str]]:
+    """The differences as display strings (for the terminal table, CSV-free reports, HTML)."""
+    rows = []
+    for d in diffs:
+        unit = d.metric.unit
+        signed = format_value(d.mean, unit)
+        rows.append(
+            {
+                "metric": d.metric.key,
+                "scenario": d.scenario,
+                "baseline": d.base,
+                "difference": signed if d.mean < 0 or signed == "–" else f"+{signed}",
+                "ci": f"{format_value(d.ci_low, unit)} … {format_value(d.ci_high, unit)}",
+                "relative": "–" if math.isnan(d.relative) else f"{d.relative:+.1%}",
+                "unit": unit,
+                "n": str(d.n),
+                "method": d.method,
+                "significant": "yes" if d.significant else "no",
+            }
+        )
+    return rows
+
+
+def write_csv(diffs: list[Difference], path: Path) -> Path:
+    """The differences with full-precision numbers, one row per (metric, scenario)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "metric",
+                "unit",
+                "scenario",
+                "baseline",
+                "baseline_mean",
+                "difference",
+                "ci_low",
+                "ci_high",
+                "relative",
+                "n",
+                "paired",
+            ]
+        )
+        for d in diffs:
+            w.writerow(
+                [
+                    d.metric.key,
+                    d.metric.unit,
+                    d.scenario,
+                    d.base,
+                    d.base_mean,
+                    d.mean,
+                    d.ci_low,
+                    d.ci_high,
+                    d.relative,
+                    d.n,
+                    d.paired,
+                ]
+            )
+    return path

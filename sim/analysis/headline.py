@@ -1,0 +1,199 @@
+"""The headline table: every shipped scenario against its baseline, as paired differences.
+
+Each scenario is run next to its baseline with the scenario's own calendar, horizon and root
+seed, so both share common random numbers wherever they share elements (same flows, nodes,
+links): the differences are paired and their intervals are tight. The table is Markdown, to
+paste into the README; the command that produced it is printed under it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.choice.fixed_point import with_chosen_demand
+from sim.config.loader import load_scenario
+from sim.config.scenario import Scenario
+from sim.engine.replications import ReplicationOutput, run_replications
+from sim.stats import Estimate, estimate
+
+SCENARIOS: tuple[tuple[str, str, str], ...] = (
+    ("malaszewicze_works_2019", "baseline_2019", "brest"),
+    ("khorgos_expansion", "baseline_2019", "altynkol"),
+    ("red_sea_2024", "baseline_2023", "brest"),
+    ("poland_closure_2025", "baseline_2023", "brest"),
+    ("red_sea_plus_closure", "baseline_2023", "brest"),
+    ("eu_semi_blockade", "baseline_2023", "brest"),
+    ("dostyk_expansion_2025", "baseline_2023", "dostyk"),
+    ("malaszewicze_expansion_2028", "baseline_2023", "brest"),
+)
+"""(scenario, baseline, node the scenario acts on), by file name under ``scenarios/``, in the
+table's order. The node's queue and wait are reported next to the corridor KPIs."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One KPI of a scenario next to its baseline: both means and the paired difference."""
+
+    baseline: float
+    scenario: float
+    difference: Estimate
+
+
+@dataclass(frozen=True)
+class Headline:
+    scenario: str
+    baseline: str
+    transit_days: Effect
+    throughput_teu_per_day: Effect
+    node: str
+    queue_max_trains: Effect
+    wait_hours: Effect
+    recovery_days: float  # mean days for the node's backlog to clear after its last reduction
+    busiest_node: str  # the most utilised capacity-limited node in the scenario
+    busiest_utilisation: float
+
+
+def _aligned(scenario: Scenario, baseline_file: Path) -> Scenario:
+    """The baseline with the scenario's run settings (calendar, horizon, warm-up, seed)."""
+    run = scenario.run
+    values = {
+        "run.start_date": run.start_date.isoformat(),
+        "run.warmup_days": run.warmup_days,
+        "run.horizon_days": run.horizon_days,
+        "run.seed": run.seed,
+        "run.replications": run.replications,
+    }
+    baseline, _ = load_scenario(baseline_file, values=values)
+    return baseline
+
+
+def _effect(base: Sequence[float], scen: Sequence[float], confidence: float) -> Effect:
+    b = np.asarray(base, dtype=float)
+    s = np.asarray(scen, dtype=float)
+    return Effect(
+        float(np.nanmean(b)), float(np.nanmean(s)), estimate(s - b, confidence, floor=None)
+    )
+
+
+def headline_pair(
+    scenario_file: Path,
+    baseline_file: Path,
+    node_id: str,
+    replications: int,
+    horizon_days: float | None = None,
+    workers: int = 1,
+) -> Headline:
+    """Run a scenario and its aligned baseline; the paired effects on the headline KPIs."""
+    values: dict[str, object] = {"run.replications": replications}
+    if horizon_days is not None:
+        values["run.horizon_days"] = horizon_days
+    scenario, _ = load_scenario(scenario_file, values=values)
+    baseline = _aligned(scenario, baseline_file)
+    scenario = with_chosen_demand(scenario, workers)  # rail demand from the mode choice, if on
+    baseline = with_chosen_demand(baseline, workers)
+    seed, conf = scenario.run.seed, scenario.run.confidence
+    scen = run_replications(scenario, replications, seed, workers=workers, with_tables=False)
+    base = run_replications(baseline, replications, seed, workers=workers, with_tables=False)
+
+    def corridor(outs: list[ReplicationOutput], kpi: str) -> list[float]:
+        return [o.kpis.corridor[kpi] for o in outs]
+
+    def node(outs: list[ReplicationOutput], kpi: str) -> list[float]:
+        return [o.kpis.nodes[node_id][kpi] for o in outs]
+
+    utilisation = {
+        nid: _nanmean([o.kpis.nodes[nid]["utilisation"] for o in scen]) for nid in scenario.nodes
+    }
+    limited = {k: v for k, v in utilisation.items() if not math.isnan(v)}
+    busiest = max(limited, key=lambda k: limited[k]) if limited else node_id
+
+    return Headline(
+        scenario=scenario.name,
+        baseline=baseline.name,
+        transit_days=_effect(
+            corridor(base, "transit_days_mean"), corridor(scen, "transit_days_mean"), conf
+        ),
+        throughput_teu_per_day=_effect(
+            corridor(base, "throughput_teu_per_day"),
+            corridor(scen, "throughput_teu_per_day"),
+            conf,
+        ),
+        node=node_id,
+        queue_max_trains=_effect(node(base, "queue_max"), node(scen, "queue_max"), conf),
+        wait_hours=_effect(node(base, "wait_hours_mean"), node(scen, "wait_hours_mean"), conf),
+        recovery_days=_nanmean(node(scen, "recovery_days")),
+        busiest_node=busiest,
+        busiest_utilisation=utilisation[busiest],
+    )
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    x = np.asarray(values, dtype=float)
+    return math.nan if np.isnan(x).all() else float(np.nanmean(x))
+
+
+def headlines(
+    folder: Path,
+    replications: int,
+    horizon_days: float | None = None,
+    workers: int = 1,
+    only: Sequence[str] = (),
+) -> list[Headline]:
+    pairs = [p for p in SCENARIOS if not only or p[0] in only]
+    return [
+        headline_pair(
+            folder / f"{s}.yaml", folder / f"{b}.yaml", n, replications, horizon_days, workers
+        )
+        for s, b, n in pairs
+    ]
+
+
+def _num(x: float, digits: int = 1) -> str:
+    if math.isnan(x):
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def _diff(e: Effect, digits: int = 1) -> str:
+    d = e.difference
+    ci = "" if math.isnan(d.ci_low) else f" [{d.ci_low:+,.{digits}f}, {d.ci_high:+,.{digits}f}]"
+    return f"{d.mean:+,.{digits}f}{ci}"
+
+
+def _pct(e: Effect) -> str:
+    if not e.baseline or math.isnan(e.baseline):
+        return "–"
+    return f"{100 * e.difference.mean / e.baseline:+.1f} %"
+
+
+def markdown(rows: Sequence[Headline]) -> str:
+    """One line per scenario: base → scenario, and the paired difference with its 95 % CI."""
+    lines = [
+        "| scenario | baseline | transit days: base → scen (Δ [95% CI]) "
+        "| throughput TEU/day: base → scen (Δ %) "
+        "| node acted on | max queue, trains: base → scen (Δ [95% CI]) "
+        "| mean wait there, h: base → scen (Δ [95% CI]) "
+        "| backlog clears after, days | most utilised node |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for h in rows:
+        lines.append(
+            f"| {h.scenario} | {h.baseline} "
+            f"| {_num(h.transit_days.baseline, 2)} → {_num(h.transit_days.scenario, 2)} "
+            f"({_diff(h.transit_days, 2)}) "
+            f"| {_num(h.throughput_teu_per_day.baseline, 0)} → "
+            f"{_num(h.throughput_teu_per_day.scenario, 0)} ({_pct(h.throughput_teu_per_day)}) "
+            f"| {h.node} "
+            f"| {_num(h.queue_max_trains.baseline)} → {_num(h.queue_max_trains.scenario)} "
+            f"({_diff(h.queue_max_trains)}) "
+            f"| {_num(h.wait_hours.baseline, 2)} → {_num(h.wait_hours.scenario, 2)} "
+            f"({_diff(h.wait_hours, 2)}) "
+            f"| {_num(h.recovery_days, 1)} "
+            f"| {h.busiest_node} {100 * h.busiest_utilisation:.0f} % |"
+        )
+    return "\n".join(lines)

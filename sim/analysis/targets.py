@@ -1,0 +1,395 @@
+"""Calibration report: the shipped baselines against sourced figures of the real corridor.
+
+Each target is a sourced figure (a row of ``corridor_facts.md``) with a tolerance band, and a
+measure computed from one replication's records. The baselines are run with several
+replications; a target is met when the mean across replications lies inside its band (the
+95 % interval is printed next to it so a reader sees how sure that is). The measures are
+small functions of the records (a segment's transit from the visit times, a node's dwell),
+so they are tested on their own and can be reused by other reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.choice.fit import observed_rail_share
+from sim.choice.fixed_point import solve
+from sim.config.loader import load_scenario
+from sim.config.scenario import NodeKind, Scenario
+from sim.engine.metrics import FloatArray, ReplicationKpis, replication_kpis
+from sim.engine.network import Network
+from sim.engine.records import Records
+from sim.engine.replications import simulate
+from sim.stats import Estimate, estimate
+
+DEFAULT_BASELINES = (Path("scenarios/baseline_2019.yaml"), Path("scenarios/baseline_2023.yaml"))
+"""What ``corridor calibrate`` runs when no file is given (paths relative to the project)."""
+
+Measure = Callable[[Scenario, Network, Records, ReplicationKpis], float]
+
+
+# --- measures on one replication -----------------------------------------------------------
+
+
+def _window(rec: Records, t: FloatArray) -> NDArray[np.bool_]:
+    ok: NDArray[np.bool_] = (t >= rec.warmup_hours) & (t <= rec.end_hours)
+    return ok
+
+
+def segment_days(
+    net: Network, rec: Records, from_nodes: Sequence[str], to_nodes: Sequence[str]
+) -> FloatArray:
+    """Days from arrival at one of ``from_nodes`` to arrival at a later one of ``to_nodes``.
+
+    One value per train that visits both in that order and reaches the second inside the
+    measurement window (so the segment runs in the direction ``from`` → ``to`` only). The
+    time includes waiting and handling at the first node and everything in between, not the
+    handling at the second.
+    """
+    ids = net.node_ids()
+    src = np.isin(rec.visit_node, [ids.index(n) for n in from_nodes])
+    dst = np.isin(rec.visit_node, [ids.index(n) for n in to_nodes])
+    n_trains = len(rec.plan)
+    first = np.full(n_trains, np.nan)
+    seq_first = np.full(n_trains, -1, dtype=np.int64)
+    first[rec.visit_train[src]] = rec.visit_arrive[src]
+    seq_first[rec.visit_train[src]] = rec.visit_seq[src]
+    trains = rec.visit_train[dst]
+    later = rec.visit_seq[dst] > seq_first[trains]
+    arrive = rec.visit_arrive[dst]
+    keep = later & (seq_first[trains] >= 0) & ~np.isnan(arrive) & _window(rec, arrive)
+    result: FloatArray = (arrive[keep] - first[trains[keep]]) / 24.0
+    return result
+
+
+def dwell_hours(net: Network, rec: Records, node: str) -> FloatArray:
+    """Wait plus handling at a node, per visit arriving in the window and finished by its end."""
+    mine = rec.visit_node == net.node_ids().index(node)
+    arrive, end = rec.visit_arrive[mine], rec.visit_end[mine]
+    keep = _window(rec, arrive) & ~np.isnan(end)
+    result: FloatArray = end[keep] - arrive[keep]
+    return result
+
+
+def transit_days_between(
+    scenario: Scenario,
+    net: Network,
+    rec: Records,
+    origin_countries: Sequence[str],
+    destination_countries: Sequence[str],
+    via_port: bool,
+) -> FloatArray:
+    """Door-to-door days of trains delivered in the window between two groups of countries.
+
+    ``via_port`` picks trains whose path passes a port (the Middle Corridor) or, when False,
+    trains whose path passes none (the Belarus routes).
+    """
+    ids = net.node_ids()
+    country = [scenario.nodes[n].country for n in ids]
+    port_path = np.asarray(
+        [any(scenario.nodes[ids[k]].kind == NodeKind.port for k in p.nodes) for p in net.paths]
+    )
+    origin_ok = np.asarray([country[p.nodes[0]] in origin_countries for p in net.paths])
+    dest_ok = np.asarray([country[p.nodes[-1]] in destination_countries for p in net.paths])
+    path = rec.plan.path
+    arrived = rec.arrive_hours
+    keep = (
+        origin_ok[path]
+        & dest_ok[path]
+        & (port_path[path] == via_port)
+        & ~np.isnan(arrived)
+        & _window(rec, arrived)
+    )
+    result: FloatArray = (arrived[keep] - rec.plan.depart_hours[keep]) / 24.0
+    return result
+
+
+def _mean(values: FloatArray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def node_utilisation(node: str) -> Measure:
+    return lambda s, net, rec, k: k.nodes[node]["utilisation"]
+
+
+def pooled_utilisation(nodes: Sequence[str]) -> Measure:
+    """Busy server-time over available server-time of several nodes taken together."""
+
+    def measure(s: Scenario, net: Network, rec: Records, k: ReplicationKpis) -> float:
+        busy = sum(k.nodes[n]["utilisation"] * k.nodes[n]["servers_mean"] for n in nodes)
+        return float(busy / sum(k.nodes[n]["servers_mean"] for n in nodes))
+
+    return measure
+
+
+def teu_per_year(s: Scenario, net: Network, rec: Records, k: ReplicationKpis) -> float:
+    return k.corridor["teu_delivered"] * 365.0 / s.run.horizon_days
+
+
+def segment_mean(from_nodes: Sequence[str], to_nodes: Sequence[str]) -> Measure:
+    return lambda s, net, rec, k: _mean(segment_days(net, rec, from_nodes, to_nodes))
+
+
+def dwell_mean(node: str) -> Measure:
+    return lambda s, net, rec, k: _mean(dwell_hours(net, rec, node))
+
+
+def transit_mean(origins: Sequence[str], destinations: Sequence[str], via_port: bool) -> Measure:
+    return lambda s, net, rec, k: _mean(
+        transit_days_between(s, net, rec, origins, destinations, via_port)
+    )
+
+
+# --- targets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A sourced figure and the band the simulated mean must fall in (None: report only)."""
+
+    name: str
+    source: str
+    measure: Measure | None  # None: measured outside the replication loop (the choice fixed point)
+    low: float | None
+    high: float | None
+    unit: str
+
+    @property
+    def is_check(self) -> bool:
+        return self.low is not None and self.high is not None
+
+
+EU = ("PL", "DE")
+PL = ("PL",)
+DE = ("DE",)
+CN = ("CN",)
+
+
+def common_targets() -> list[Target]:
+    """Transit and dwell targets that hold in any normal year (G6, G7, G10, G12, B4)."""
+    return [
+        Target(
+            "1520 section Dostyk/Altynkol → Brest (westbound, arrival to arrival)",
+            "G6 7.31 d, G7 8.56 d",
+            segment_mean(("dostyk", "altynkol"), ("brest",)),
+            7.0,
+            9.0,
+            "days",
+        ),
+        Target(
+            "China → Poland terminal-to-terminal via Belarus",
+            "G10 13–15 d",
+            transit_mean(CN, PL, via_port=False),
+            13.0,
+            15.0,
+            "days",
+        ),
+        Target(
+            "China → Germany terminal-to-terminal via Belarus",
+            "G10 18–21 d",
+            transit_mean(CN, DE, via_port=False),
+            18.0,
+            21.0,
+            "days",
+        ),
+        Target(
+            "Middle Corridor China → Europe",
+            "G12 26–29 d",
+            transit_mean(CN, EU, via_port=True),
+            26.0,
+            29.0,
+            "days",
+        ),
+        Target(
+            "Brest dwell (wait + processing)",
+            "B4 5 h / 8.5 h",
+            dwell_mean("brest"),
+            5.0,
+            8.5,
+            "hours",
+        ),
+        Target(
+            "Europe → China terminal-to-terminal via Belarus (not fitted)",
+            "G11 18–22 d",
+            transit_mean(EU, CN, via_port=False),
+            None,
+            None,
+            "days",
+        ),
+    ]
+
+
+def targets_for(baseline: str) -> list[Target]:
+    """The targets of a shipped baseline, by scenario name."""
+    if baseline == "baseline_2019":
+        return [
+            Target(
+                "Belarus corridor utilisation: Brest–Małaszewicze crossing",
+                "V12 25–40 %",
+                node_utilisation("brest"),
+                0.25,
+                0.40,
+                "fraction",
+            ),
+            Target(
+                "All three BY–PL crossings pooled (report only; see docs/model.md)",
+                "V12, B3",
+                pooled_utilisation(("brest", "grodno", "svislach")),
+                None,
+                None,
+                "fraction",
+            ),
+            Target(
+                "China↔EU TEU per year",
+                "V3 333,000 ± 10 %",
+                teu_per_year,
+                299_700,
+                366_300,
+                "TEU",
+            ),
+            *common_targets(),
+        ]
+    if baseline == "baseline_2023":
+        return [
+            Target(
+                "China↔EU TEU per year",
+                "V7 211,000 ± 10 %",
+                teu_per_year,
+                189_900,
+                232_100,
+                "TEU",
+            ),
+            *common_targets(),
+        ]
+    raise ValueError(f"no calibration targets for '{baseline}'")
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    baseline: str
+    target: Target
+    value: Estimate
+
+    @property
+    def ok(self) -> bool | None:
+        t = self.target
+        if not t.is_check:
+            return None
+        assert t.low is not None and t.high is not None
+        return t.low <= self.value.mean <= t.high
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    replications: int = 0
+    seed: int = 0
+    horizon_days: float = 0.0
+
+    @property
+    def all_met(self) -> bool:
+        return all(r.ok is not False for r in self.rows)
+
+
+def calibrate_scenario(
+    path: Path, replications: int, seed: int | None = None, horizon_days: float | None = None
+) -> list[Row]:
+    """Run one baseline ``replications`` times and estimate each of its targets."""
+    extra: dict[str, object] = {}
+    if horizon_days is not None:
+        extra["run.horizon_days"] = horizon_days
+    scenario, _ = load_scenario(path, values=extra)
+    root = scenario.run.seed if seed is None else seed
+    targets = [t for t in targets_for(scenario.name) if t.measure is not None]
+    values: list[list[float]] = [[] for _ in targets]
+    for r in range(replications):
+        net, rec = simulate(scenario, r, root)
+        kpis = replication_kpis(net, rec)
+        for i, t in enumerate(targets):
+            assert t.measure is not None
+            values[i].append(t.measure(scenario, net, rec, kpis))
+    conf = scenario.run.confidence
+    rows = [Row(scenario.name, t, estimate(v, conf)) for t, v in zip(targets, values, strict=True)]
+    share = rail_share_row(scenario, root)
+    return rows if share is None else [*rows, share]
+
+
+def rail_share_row(scenario: Scenario, seed: int) -> Row | None:
+    """The baseline's rail share of the China–EU container market at the congestion fixed
+    point, with the shipped constants, against the observed share (V3/V7 over the market)."""
+    if scenario.mode_choice is None or scenario.mode_choice.observed_rail_teu_per_year is None:
+        return None
+    mc, target = observed_rail_share(scenario)
+    observed = scenario.mode_choice.observed_rail_teu_per_year
+    solution = solve(
+        scenario.model_copy(update={"mode_choice": mc.model_copy(update={"enabled": True})}), seed
+    )
+    share = float(solution.model.rail_share(solution.shares))
+    band = mc.calibration_tolerance * target
+    check = Target(
+        "rail share of the China–EU container market (mode choice fixed point, "
+        f"{len(solution.iterations)} iterations{'' if solution.converged else ', NOT converged'})",
+        f"V3/V7 {observed:,.0f} TEU over an assumed {observed / target:,.0f}",
+        None,
+        target - band,
+        target + band,
+        "fraction",
+    )
+    return Row(scenario.name, check, Estimate(share, math.nan, math.nan, 1))
+
+
+def calibrate(
+    files: Sequence[Path],
+    replications: int,
+    seed: int | None = None,
+    horizon_days: float | None = None,
+) -> Report:
+    report = Report(replications=replications, seed=seed or 0, horizon_days=horizon_days or 0)
+    for path in files:
+        report.rows.extend(calibrate_scenario(path, replications, seed, horizon_days))
+    return report
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "fraction":
+        return f"{value:.2%}" if abs(value) < 0.1 else f"{value:.1%}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def format_band(t: Target) -> str:
+    if not t.is_check:
+        return "report only"
+    assert t.low is not None and t.high is not None
+    return f"{_fmt(t.low, t.unit)} – {_fmt(t.high, t.unit)}"
+
+
+def format_value(row: Row) -> str:
+    v, unit = row.value, row.target.unit
+    ci = "" if np.isnan(v.ci_low) else f" [{_fmt(v.ci_low, unit)}, {_fmt(v.ci_high, unit)}]"
+    return f"{_fmt(v.mean, unit)}{ci}"
+
+
+def markdown(report: Report) -> str:
+    """The report as a Markdown table (what docs/model.md quotes)."""
+    lines = [
+        "| baseline | target | source | simulated mean [95% CI] | tolerance | ok |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in report.rows:
+        ok = {True: "yes", False: "NO", None: "–"}[row.ok]
+        lines.append(
+            f"| {row.baseline} | {row.target.name} | {row.target.source} | "
+            f"{format_value(row)} | {format_band(row.target)} | {ok} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Mode choice: generalised cost, logit, the congestion fixed point, rail times, the fit."""

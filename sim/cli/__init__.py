@@ -1,0 +1,1 @@
+"""The `corridor` command: the only layer that prints."""

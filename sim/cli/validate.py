@@ -1,0 +1,26 @@
+"""What `corridor validate` checks: any YAML file the project reads, by what it is.
+
+A whole scenario (it has nodes once merged) is validated fully; a params fragment section by
+section; a sweep file by planning the sweep, which validates every point it would run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.config.loader import load_raw, load_scenario, validate_fragment
+from sim.sweep.runner import SweepRequest, plan_sweep
+from sim.sweep.spec import is_sweep_file
+
+
+def check_file(path: Path) -> str:
+    """Raise ConfigError on the first problem; return what the file is."""
+    raw = load_raw(path)
+    if is_sweep_file(raw.data):
+        plan = plan_sweep(SweepRequest(target=path))
+        return f"sweep, {len(plan.points)} point(s)"
+    if "nodes" in raw.data:
+        load_scenario(path)
+        return "scenario"
+    validate_fragment(raw)
+    return "params"

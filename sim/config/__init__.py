@@ -1,0 +1,1 @@
+"""The scenario format: pydantic models, distributions, YAML loading, `extends`, `--set`."""

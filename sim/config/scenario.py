@@ -1,0 +1,344 @@
+"""The scenario format: pydantic models of the corridor, its demand, its disruptions and a run.
+
+A scenario is one merged document (params files it ``extends`` plus its own overrides); this
+module says what a valid one looks like. Unknown keys are rejected everywhere so a typo
+never silently does nothing. Cross-references (a route through a node that does not exist,
+an event on an unknown target) are checked by :func:`check_references`, which returns field
+paths so the loader can name the file and field in one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.config.distributions import DistributionField, Fixed
+from sim.config.mode_choice import ModeChoice, mode_choice_problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class NodeKind(StrEnum):
+    terminal = "terminal"
+    border = "border"
+    yard = "yard"
+    port = "port"
+    junction = "junction"
+    destination = "destination"
+
+
+class Node(_Strict):
+    """A place where trains are handled: terminal, border crossing, yard, port.
+
+    ``servers`` is the number of trains handled at once (gauge-change tracks, crane slots);
+    ``null`` means no capacity limit (a pure dwell). Handling time is drawn per train, from
+    ``handling_hours_by_type[train_type]`` when the train's type is listed there.
+    """
+
+    name: str = ""
+    kind: NodeKind = NodeKind.junction
+    country: str = ""
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    gauge_change: bool = Field(
+        default=False, description="break of gauge: trains are transshipped or re-bogied here"
+    )
+    servers: int | None = Field(default=None, ge=0)
+    handling_hours: DistributionField = Field(default_factory=lambda: Fixed(value=0.0))
+    handling_hours_by_type: dict[str, DistributionField] = Field(default_factory=dict)
+    description: str = ""
+
+
+class Link(_Strict):
+    """Track (or sea/ferry leg) between two nodes.
+
+    Travel time is either ``km / speed_km_per_day`` (both given) or ``hours`` directly.
+    ``capacity_trains`` limits how many trains may be on the link at once (``null``: no limit).
+    """
+
+    from_node: str = Field(alias="from")
+    to_node: str = Field(alias="to")
+    mode: Literal["rail", "sea", "ferry", "road"] = "rail"
+    gauge_mm: int | None = Field(default=None, description="1435, 1520 … ; null for sea/ferry")
+    km: float | None = Field(default=None, ge=0)
+    speed_km_per_day: DistributionField | None = None
+    hours: DistributionField | None = None
+    capacity_trains: int | None = Field(default=None, ge=0)
+    bidirectional: bool = True
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _one_travel_time(self) -> Link:
+        by_speed = self.km is not None or self.speed_km_per_day is not None
+        if by_speed and self.hours is not None:
+            raise ValueError("give either km with speed_km_per_day, or hours, not both")
+        if not by_speed and self.hours is None:
+            raise ValueError("needs km with speed_km_per_day, or hours")
+        if by_speed and (self.km is None or self.speed_km_per_day is None):
+            raise ValueError("km and speed_km_per_day go together")
+        if self.speed_km_per_day is not None and self.speed_km_per_day.can_be_zero():
+            raise ValueError("speed_km_per_day can draw 0 km/day; a train would never arrive")
+        return self
+
+
+class Route(_Strict):
+    """A named sequence of nodes; usable in both directions (a flow may run it reversed)."""
+
+    nodes: list[str] = Field(min_length=2)
+    description: str = ""
+
+
+class Flow(_Strict):
+    """Origin–destination demand in one direction, turned into train departures.
+
+    ``routes`` maps route ids to shares (normalised to 1). ``seasonality`` holds 12 monthly
+    factors, normalised to mean 1 so ``teu_per_year`` stays the annual total.
+    """
+
+    origin: str
+    destination: str
+    routes: dict[str, float] = Field(min_length=1)
+    teu_per_year: float = Field(ge=0)
+    teu_per_train: float = Field(gt=0)
+    arrivals: Literal["poisson", "fixed"] = "poisson"
+    seasonality: list[float] | None = None
+    train_types: dict[str, float] = Field(
+        default_factory=dict, description="share of trains of each type (e.g. reload, transfer)"
+    )
+    description: str = ""
+
+    @field_validator("routes", "train_types")
+    @classmethod
+    def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
+        if any(s < 0 for s in shares.values()):
+            raise ValueError("shares must be >= 0")
+        if shares and sum(shares.values()) <= 0:
+            raise ValueError("shares must have a positive sum")
+        return shares
+
+    @field_validator("seasonality")
+    @classmethod
+    def _twelve_months(cls, factors: list[float] | None) -> list[float] | None:
+        if factors is None:
+            return None
+        if len(factors) != 12:
+            raise ValueError(f"needs 12 monthly factors, got {len(factors)}")
+        if any(f < 0 for f in factors) or sum(factors) <= 0:
+            raise ValueError("monthly factors must be >= 0 with a positive sum")
+        return factors
+
+
+When = dt.datetime | dt.date | float
+"""A calendar date/time, or a day offset from ``run.start_date`` (negative: in the warm-up)."""
+
+
+class Event(_Strict):
+    """A change between two moments: a closure, capacity works, extra checks, a demand shock.
+
+    On nodes and links: ``servers`` sets the capacity (0 closes it), ``capacity_factor``
+    scales it, ``handling_factor`` scales handling time (on links: travel time). On flows:
+    ``demand_factor`` scales the departure rate. Overlapping events compose: the smallest
+    ``servers``, the product of factors.
+    """
+
+    targets: list[str] = Field(min_length=1)
+    start: When
+    end: When
+    servers: int | None = Field(default=None, ge=0)
+    capacity_factor: float | None = Field(default=None, ge=0)
+    handling_factor: float | None = Field(default=None, gt=0)
+    demand_factor: float | None = Field(default=None, ge=0)
+    enabled: bool = True
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _sensible(self) -> Event:
+        levers = (self.servers, self.capacity_factor, self.handling_factor, self.demand_factor)
+        if all(v is None for v in levers):
+            raise ValueError(
+                "sets nothing: give servers, capacity_factor, handling_factor or demand_factor"
+            )
+        return self
+
+
+class RunSettings(_Strict):
+    """The run: calendar start of measurement, warm-up before it, horizon, replications, seed."""
+
+    start_date: dt.date = dt.date(2019, 1, 1)
+    warmup_days: float = Field(default=30.0, ge=0)
+    horizon_days: float = Field(default=365.0, gt=0)
+    replications: int = Field(default=5, ge=1)
+    seed: int = Field(default=20240101, ge=0)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+
+
+class Scenario(_Strict):
+    """A complete, merged scenario: what `corridor run` simulates."""
+
+    name: str = ""
+    description: str = ""
+    extends: list[str] | str | None = Field(
+        default=None, description="params or scenario files merged under this one (relative paths)"
+    )
+    run: RunSettings = Field(default_factory=RunSettings)
+    nodes: dict[str, Node] = Field(min_length=1)
+    links: dict[str, Link] = Field(default_factory=dict)
+    routes: dict[str, Route] = Field(default_factory=dict)
+    flows: dict[str, Flow] = Field(default_factory=dict)
+    events: dict[str, Event] = Field(default_factory=dict)
+    mode_choice: ModeChoice | None = Field(
+        default=None, description="sea/rail choice setting rail demand (absent: flows as given)"
+    )
+
+
+def event_hours(when: When, start: dt.date, warmup_days: float) -> float:
+    """Simulation hours of a moment; time 0 is the start of the warm-up."""
+    origin = dt.datetime.combine(start, dt.time()) - dt.timedelta(days=warmup_days)
+    if isinstance(when, dt.datetime):
+        return (when.replace(tzinfo=None) - origin).total_seconds() / 3600.0
+    if isinstance(when, dt.date):
+        return (dt.datetime.combine(when, dt.time()) - origin).total_seconds() / 3600.0
+    return (float(when) + warmup_days) * 24.0
+
+
+def _show(when: When) -> str:
+    if isinstance(when, dt.datetime) and when.time() == dt.time():
+        return when.date().isoformat()
+    if isinstance(when, dt.date):
+        return when.isoformat()
+    return f"day {when:g}"
+
+
+def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems that span fields, as (field path, message); empty when the scenario is sound."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    links_between = _link_index(s)
+    for lid, link in s.links.items():
+        for end, nid in (("from", link.from_node), ("to", link.to_node)):
+            if nid not in s.nodes:
+                problems.append((("links", lid, end), f"unknown node '{nid}'"))
+    for rid, route in s.routes.items():
+        problems.extend(_route_problems(s, rid, route, links_between))
+    for fid, flow in s.flows.items():
+        problems.extend(_flow_problems(s, fid, flow))
+    for eid, event in s.events.items():
+        problems.extend(_event_problems(s, eid, event))
+    if s.mode_choice is not None:
+        start, warmup = s.run.start_date, s.run.warmup_days
+        problems.extend(
+            mode_choice_problems(
+                s.mode_choice,
+                {fid: f.routes for fid, f in s.flows.items()},
+                {rid: r.nodes for rid, r in s.routes.items()},
+                lambda w: event_hours(w, start, warmup),
+            )
+        )
+    return problems
+
+
+def _link_index(s: Scenario) -> dict[tuple[str, str], str]:
+    index: dict[tuple[str, str], str] = {}
+    for lid, link in s.links.items():
+        index[(link.from_node, link.to_node)] = lid
+        if link.bidirectional:
+            index.setdefault((link.to_node, link.from_node), lid)
+    return index
+
+
+def _route_problems(
+    s: Scenario, rid: str, route: Route, links_between: dict[tuple[str, str], str]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for i, nid in enumerate(route.nodes):
+        if nid not in s.nodes:
+            problems.append((("routes", rid, "nodes", i), f"unknown node '{nid}'"))
+    if problems:
+        return problems
+    gauge: int | None = None
+    for i, (a, b) in enumerate(zip(route.nodes, route.nodes[1:], strict=False)):
+        lid = links_between.get((a, b)) or links_between.get((b, a))
+        if lid is None:
+            problems.append((("routes", rid, "nodes", i + 1), f"no link from '{a}' to '{b}'"))
+            continue
+        if (a, b) not in links_between:
+            problems.append(
+                (("routes", rid, "nodes", i + 1), f"link '{lid}' runs {b} -> {a} only (one-way)")
+            )
+        link_gauge = s.links[lid].gauge_mm
+        if (
+            gauge is not None
+            and link_gauge is not None
+            and link_gauge != gauge
+            and not s.nodes[a].gauge_change
+        ):
+            problems.append(
+                (
+                    ("routes", rid, "nodes", i),
+                    f"gauge changes {gauge} -> {link_gauge} mm at '{a}', "
+                    "which is not a gauge_change node",
+                )
+            )
+        if link_gauge is not None:
+            gauge = link_gauge
+    return problems
+
+
+def _flow_problems(s: Scenario, fid: str, flow: Flow) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for field, nid in (("origin", flow.origin), ("destination", flow.destination)):
+        if nid not in s.nodes:
+            problems.append((("flows", fid, field), f"unknown node '{nid}'"))
+    for rid in flow.routes:
+        route = s.routes.get(rid)
+        if route is None:
+            problems.append((("flows", fid, "routes", rid), f"unknown route '{rid}'"))
+            continue
+        ends = (route.nodes[0], route.nodes[-1])
+        if ends not in ((flow.origin, flow.destination), (flow.destination, flow.origin)):
+            problems.append(
+                (
+                    ("flows", fid, "routes", rid),
+                    f"route runs {ends[0]} -> {ends[1]}, "
+                    f"not {flow.origin} -> {flow.destination} or back",
+                )
+            )
+    known_types = {t for n in s.nodes.values() for t in n.handling_hours_by_type}
+    for t in flow.train_types:
+        if known_types and t not in known_types:
+            problems.append(
+                (
+                    ("flows", fid, "train_types", t),
+                    f"train type '{t}' is not used by any node "
+                    f"(known: {', '.join(sorted(known_types))})",
+                )
+            )
+    return problems
+
+
+def _event_problems(s: Scenario, eid: str, event: Event) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    start = event_hours(event.start, s.run.start_date, s.run.warmup_days)
+    end = event_hours(event.end, s.run.start_date, s.run.warmup_days)
+    if end <= start:
+        problems.append(
+            (
+                ("events", eid, "end"),
+                f"ends ({_show(event.end)}) before it starts ({_show(event.start)})",
+            )
+        )
+    for i, target in enumerate(event.targets):
+        path: tuple[str | int, ...] = ("events", eid, "targets", i)
+        if target in s.flows:
+            if event.demand_factor is None:
+                problems.append((path, f"'{target}' is a flow: only demand_factor applies"))
+        elif target in s.nodes or target in s.links:
+            if event.demand_factor is not None:
+                problems.append((path, f"'{target}' is not a flow: demand_factor does not apply"))
+        else:
+            problems.append((path, f"unknown node, link or flow '{target}'"))
+    return problems

@@ -1,0 +1,2 @@
+"""The simulation: network, demand plan, random streams, the SimPy model, records,
+per-replication KPIs and replications."""

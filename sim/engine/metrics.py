@@ -1,0 +1,147 @@
+"""KPIs from records: per replication, then across replications with confidence intervals.
+
+Measurement covers the window after the warm-up. Conventions, stated once here and in the
+README: throughput counts trains delivered inside the window; transit times are those of the
+trains delivered inside the window; a node's waits are those of visits arriving inside the
+window, and a train still queued at the end counts with the wait it has had so far (so in an
+overloaded system the mean wait is a lower bound and ``queue_end`` shows the backlog);
+utilisation is busy server-time over available server-time (capacity changes included).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.engine.network import Network, NodePlan, schedule_mean_between
+from sim.engine.records import Records
+from sim.stats import StepPath
+
+FloatArray = NDArray[np.float64]
+
+
+def _p95(values: FloatArray) -> float:
+    return float(np.percentile(values, 95)) if len(values) else math.nan
+
+
+def _mean(values: FloatArray) -> float:
+    return float(values.mean()) if len(values) else math.nan
+
+
+@dataclass(frozen=True)
+class ReplicationKpis:
+    corridor: dict[str, float]
+    nodes: dict[str, dict[str, float]]
+    flows: dict[str, dict[str, float]]
+
+
+def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:
+    """Every KPI of one replication over the measurement window."""
+    w0, w1 = rec.warmup_hours, rec.end_hours
+    horizon_days = (w1 - w0) / 24.0
+    plan = rec.plan
+    arrived = rec.arrive_hours
+    in_window = (arrived >= w0) & (arrived <= w1)
+    transit_days = (arrived - plan.depart_hours) / 24.0
+    still = np.isnan(arrived)
+    corridor = {
+        "trains_departed": float(((plan.depart_hours >= w0) & (plan.depart_hours < w1)).sum()),
+        "trains_delivered": float(in_window.sum()),
+        "teu_delivered": float(plan.teu[in_window].sum()),
+        "throughput_teu_per_day": float(plan.teu[in_window].sum()) / horizon_days,
+        "transit_days_mean": _mean(transit_days[in_window]),
+        "transit_days_p95": _p95(transit_days[in_window]),
+        "trains_in_system_end": float(still.sum()),
+        "teu_in_system_end": float(plan.teu[still].sum()),
+    }
+    flows = {}
+    for k, fid in enumerate(plan.flow_ids):
+        mine = in_window & (plan.flow == k)
+        flows[fid] = {
+            "trains_delivered": float(mine.sum()),
+            "teu_delivered": float(plan.teu[mine].sum()),
+            "transit_days_mean": _mean(transit_days[mine]),
+            "transit_days_p95": _p95(transit_days[mine]),
+        }
+    nodes = {node.id: _node_kpis(net, rec, node.index) for node in net.nodes}
+    return ReplicationKpis(corridor, nodes, flows)
+
+
+def _node_kpis(net: Network, rec: Records, index: int) -> dict[str, float]:
+    w0, w1 = rec.warmup_hours, rec.end_hours
+    mine = rec.visits_at(index)
+    arrive = rec.visit_arrive[mine]
+    start = rec.visit_start[mine]
+    end = rec.visit_end[mine]
+    came = (arrive >= w0) & (arrive < w1)
+    wait = np.where(np.isnan(start), w1, start) - arrive
+    left = (end >= w0) & (end <= w1)
+    queue = StepPath.from_events(arrive, start)
+    busy = StepPath.from_events(start, end)
+    edges = np.asarray([w0, w1])
+    busy_time = float(np.diff(busy.integral_to(edges))[0])
+    servers_mean = float(schedule_mean_between(net.nodes[index].schedule, edges)[0])
+    handling = end[left] - start[left]
+    handling_mean = _mean(handling)
+    capacity = (
+        servers_mean * 24.0 / handling_mean
+        if handling_mean and not math.isnan(handling_mean)
+        else math.nan
+    )
+    return {
+        "trains_handled": float(left.sum()),
+        "utilisation": busy_time / (servers_mean * (w1 - w0)) if servers_mean > 0 else math.nan,
+        "wait_hours_mean": _mean(wait[came]),
+        "wait_hours_p95": _p95(wait[came]),
+        "handling_hours_mean": handling_mean,
+        "queue_mean": float(queue.mean_between(edges)[0]),
+        "queue_max": queue.max_between(w0, w1),
+        "queue_end": queue.level_at(w1),
+        "servers_mean": servers_mean,
+        "capacity_trains_per_day": capacity,
+        **_recovery(net.nodes[index], queue, w0, w1),
+    }
+
+
+def reduction_episodes(node: NodePlan) -> list[tuple[float, float]]:
+    """Periods (start, end hours) when the node had less capacity than its base: fewer
+    servers, or a handling factor above 1. Adjacent reduced segments form one episode."""
+    sched = node.schedule
+    ends = [*sched.times_hours[1:], math.inf]
+    episodes: list[tuple[float, float]] = []
+    for start, end, servers, factor in zip(
+        sched.times_hours, ends, sched.servers, sched.handling_factor, strict=True
+    ):
+        fewer = servers is not None and (node.servers is None or servers < node.servers)
+        if not (fewer or factor > 1.0):
+            continue
+        if episodes and episodes[-1][1] == start:
+            episodes[-1] = (episodes[-1][0], end)
+        else:
+            episodes.append((start, end))
+    return episodes
+
+
+def _recovery(node: NodePlan, queue: StepPath, w0: float, w1: float) -> dict[str, float]:
+    """How long the backlog of the last capacity reduction took to clear.
+
+    Recovery is the time from the end of the last reduction episode that ends inside the
+    window until the queue first falls back to the level it had when that episode began.
+    If it has not by the end of the run, ``recovery_days`` is the lower bound (end minus
+    reopening) and ``backlog_cleared`` is 0; both are NaN when the node had no reduction.
+    """
+    done = [(a, b) for a, b in reduction_episodes(node) if w0 < b <= w1]
+    if not done:
+        return {"recovery_days": math.nan, "backlog_cleared": math.nan}
+    began, reopened = done[-1]
+    target = queue.level_at(max(began, 0.0) - 1e-9)
+    after = queue.times >= reopened
+    if queue.level_at(reopened) <= target:
+        return {"recovery_days": 0.0, "backlog_cleared": 1.0}
+    low = np.flatnonzero(after & (queue.levels <= target))
+    if len(low) == 0 or queue.times[low[0]] > w1:
+        return {"recovery_days": (w1 - reopened) / 24.0, "backlog_cleared": 0.0}
+    return {"recovery_days": float(queue.times[low[0]] - reopened) / 24.0, "backlog_cleared": 1.0}

@@ -1,0 +1,211 @@
+"""The static corridor built from a validated scenario: indexed nodes, links, paths, schedules.
+
+Everything the simulation needs to look up per train is resolved here once (ids to indices,
+routes to node/link index tuples in the direction of travel, events to piecewise-constant
+capacity schedules), so the event loop does no dictionary work on names.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.distributions import Distribution
+from sim.config.scenario import Event, Scenario, event_hours
+from sim.stats import FloatArray, StepPath
+
+UNLIMITED = 10**9
+"""Stand-in capacity for a node or link without a limit that still needs a gate (closures)."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Piecewise-constant capacity and handling factor; segment i starts at ``times_hours[i]``."""
+
+    times_hours: tuple[float, ...]
+    servers: tuple[int | None, ...]
+    handling_factor: tuple[float, ...]
+
+    @property
+    def is_constant(self) -> bool:
+        return len(self.times_hours) == 1
+
+    def servers_at(self, t_hours: float) -> int | None:
+        i = 0
+        for k, start in enumerate(self.times_hours):
+            if start <= t_hours:
+                i = k
+        return self.servers[i]
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    id: str
+    index: int
+    servers: int | None
+    handling: Distribution
+    handling_by_type: dict[str, Distribution]
+    schedule: Schedule
+
+    @property
+    def needs_pool(self) -> bool:
+        """A queue exists if capacity is limited now or at any time in the run."""
+        return self.servers is not None or any(s is not None for s in self.schedule.servers)
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    id: str
+    index: int
+    km: float | None
+    speed_km_per_day: Distribution | None
+    hours: Distribution | None
+    capacity_trains: int | None
+    schedule: Schedule
+
+    @property
+    def needs_pool(self) -> bool:
+        return self.capacity_trains is not None or any(s is not None for s in self.schedule.servers)
+
+    def mean_hours(self) -> float:
+        if self.hours is not None:
+            return self.hours.mean()
+        assert self.km is not None and self.speed_km_per_day is not None
+        # E[km/speed] >= km/E[speed]; this is the planner's nominal figure, used for reports.
+        return self.km / self.speed_km_per_day.mean() * 24.0
+
+
+@dataclass(frozen=True)
+class PathPlan:
+    """A route in one direction of travel."""
+
+    route_id: str
+    reverse: bool
+    nodes: tuple[int, ...]
+    links: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.route_id}{' (reverse)' if self.reverse else ''}"
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: tuple[NodePlan, ...]
+    links: tuple[LinkPlan, ...]
+    paths: tuple[PathPlan, ...]
+    path_index: dict[tuple[str, bool], int]
+    warmup_hours: float
+    end_hours: float
+
+    def node_ids(self) -> list[str]:
+        return [n.id for n in self.nodes]
+
+
+def build_network(s: Scenario) -> Network:
+    """Resolve a validated scenario into indexed plans (assumes check_references passed)."""
+    end_hours = (s.run.warmup_days + s.run.horizon_days) * 24.0
+    node_index = {nid: i for i, nid in enumerate(s.nodes)}
+    nodes = tuple(
+        NodePlan(
+            id=nid,
+            index=node_index[nid],
+            servers=node.servers,
+            handling=node.handling_hours,
+            handling_by_type=dict(node.handling_hours_by_type),
+            schedule=build_schedule(nid, node.servers, s, end_hours),
+        )
+        for nid, node in s.nodes.items()
+    )
+    links = tuple(
+        LinkPlan(
+            id=lid,
+            index=i,
+            km=link.km,
+            speed_km_per_day=link.speed_km_per_day,
+            hours=link.hours,
+            capacity_trains=link.capacity_trains,
+            schedule=build_schedule(lid, link.capacity_trains, s, end_hours),
+        )
+        for i, (lid, link) in enumerate(s.links.items())
+    )
+    link_between: dict[tuple[str, str], int] = {}
+    for i, link in enumerate(s.links.values()):
+        link_between[(link.from_node, link.to_node)] = i
+        if link.bidirectional:
+            link_between.setdefault((link.to_node, link.from_node), i)
+    paths: list[PathPlan] = []
+    path_index: dict[tuple[str, bool], int] = {}
+    for rid, route in s.routes.items():
+        for reverse in (False, True):
+            seq = list(reversed(route.nodes)) if reverse else list(route.nodes)
+            if any((a, b) not in link_between for a, b in itertools.pairwise(seq)):
+                continue  # a one-way route has no reverse path
+            path_index[(rid, reverse)] = len(paths)
+            paths.append(
+                PathPlan(
+                    route_id=rid,
+                    reverse=reverse,
+                    nodes=tuple(node_index[n] for n in seq),
+                    links=tuple(link_between[(a, b)] for a, b in itertools.pairwise(seq)),
+                )
+            )
+    return Network(
+        nodes=nodes,
+        links=links,
+        paths=tuple(paths),
+        path_index=path_index,
+        warmup_hours=s.run.warmup_days * 24.0,
+        end_hours=end_hours,
+    )
+
+
+def active_events(s: Scenario, target: str) -> list[tuple[float, float, Event]]:
+    """Enabled events on a target as (start_hours, end_hours, event)."""
+    out = []
+    for event in s.events.values():
+        if event.enabled and target in event.targets:
+            start = event_hours(event.start, s.run.start_date, s.run.warmup_days)
+            end = event_hours(event.end, s.run.start_date, s.run.warmup_days)
+            out.append((start, end, event))
+    return out
+
+
+def build_schedule(target: str, base: int | None, s: Scenario, end_hours: float) -> Schedule:
+    """Capacity over time: the smallest ``servers`` of active events (else the base), times
+    the product of their ``capacity_factor`` (rounded to whole servers), and the product of
+    their ``handling_factor``."""
+    events = active_events(s, target)
+    cuts = {0.0}
+    for start, end, _ in events:
+        for t in (start, end):
+            if 0.0 < t < end_hours:
+                cuts.add(t)
+    times: list[float] = []
+    servers: list[int | None] = []
+    factors: list[float] = []
+    for t in sorted(cuts):
+        live = [e for start, end, e in events if start <= t < end]
+        fixed = [e.servers for e in live if e.servers is not None]
+        cap: int | None = min(fixed) if fixed else base
+        scale = math.prod(e.capacity_factor for e in live if e.capacity_factor is not None)
+        cap = (0 if scale == 0 else None) if cap is None else round(cap * scale)
+        factor = math.prod(e.handling_factor for e in live if e.handling_factor is not None)
+        if times and servers[-1] == cap and factors[-1] == factor:
+            continue
+        times.append(t)
+        servers.append(cap)
+        factors.append(factor)
+    return Schedule(tuple(times), tuple(servers), tuple(factors))
+
+
+def schedule_mean_between(schedule: Schedule, edges: FloatArray) -> FloatArray:
+    """Mean servers between consecutive edges; NaN where capacity is unlimited."""
+    times = np.asarray(schedule.times_hours)
+    servers = np.asarray([np.nan if s is None else float(s) for s in schedule.servers], dtype=float)
+    step = StepPath(times, servers)
+    result: FloatArray = step.mean_between(edges)
+    return result

@@ -1,0 +1,89 @@
+"""What one replication recorded: one slot per train and one per planned node visit.
+
+Every train and every visit it will make is known before the run (the demand is planned in
+advance and a path is fixed), so all arrays are allocated once and the simulation only
+writes floats into them; a slot still NaN at the end means "not reached yet". This keeps the
+event loop free of appends, DataFrames and objects per train.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.engine.demand import TrainPlan
+from sim.engine.network import Network
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int32]
+
+
+@dataclass
+class Records:
+    """Times are simulation hours (t=0 is the start of the warm-up)."""
+
+    plan: TrainPlan
+    arrive_hours: FloatArray  # per train: end of service at the destination
+    visit_offset: NDArray[np.int64]  # per train (+1): first visit slot of train i
+    visit_train: IntArray
+    visit_node: IntArray
+    visit_seq: IntArray  # position of the node on the train's path
+    visit_arrive: FloatArray
+    visit_start: FloatArray
+    visit_end: FloatArray
+    warmup_hours: float
+    end_hours: float
+
+    @classmethod
+    def allocate(cls, net: Network, plan: TrainPlan) -> Records:
+        n = len(plan)
+        path_len = np.asarray([len(p.nodes) for p in net.paths], dtype=np.int64)
+        lengths = path_len[plan.path] if n else np.empty(0, dtype=np.int64)
+        offset = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offset[1:])
+        total = int(offset[-1])
+        visit_train = np.repeat(np.arange(n, dtype=np.int32), lengths)
+        visit_seq = (np.arange(total, dtype=np.int64) - offset[:-1][visit_train]).astype(np.int32)
+        # every path's nodes end to end; a visit's node sits at its path's start + seq
+        path_first = np.concatenate([[0], np.cumsum(path_len)[:-1]]).astype(np.int64)
+        flat = np.asarray([n for p in net.paths for n in p.nodes], dtype=np.int32)
+        visit_node = flat[path_first[plan.path][visit_train] + visit_seq] if total else flat[:0]
+        nan = np.full(total, np.nan)
+        return cls(
+            plan=plan,
+            arrive_hours=np.full(n, np.nan),
+            visit_offset=offset,
+            visit_train=visit_train,
+            visit_node=visit_node,
+            visit_seq=visit_seq,
+            visit_arrive=nan.copy(),
+            visit_start=nan.copy(),
+            visit_end=nan,
+            warmup_hours=net.warmup_hours,
+            end_hours=net.end_hours,
+        )
+
+    @property
+    def delivered(self) -> NDArray[np.bool_]:
+        return ~np.isnan(self.arrive_hours)
+
+    def visits_at(self, node: int) -> NDArray[np.intp]:
+        """Indices of the visits to ``node``, in visit-slot order.
+
+        Per-node statistics gather through these instead of a boolean mask per node, so they
+        cost O(visits) in total rather than O(nodes × visits). The grouping is computed once
+        (call it after the run: only ``visit_node``, fixed at allocation, is used).
+        """
+        order, starts = self._by_node
+        if node + 1 >= len(starts):
+            return order[:0]
+        return order[starts[node] : starts[node + 1]]
+
+    @cached_property
+    def _by_node(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        order = np.argsort(self.visit_node, kind="stable")  # stable: slot order within a node
+        starts = np.concatenate([[0], np.cumsum(np.bincount(self.visit_node))])
+        return order, starts.astype(np.intp)

@@ -1,0 +1,1 @@
+"""The self-contained HTML report; reads only the results store."""

@@ -1,0 +1,1 @@
+"""Everything that knows the on-disk formats: run directories and their readers."""

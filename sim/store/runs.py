@@ -1,0 +1,205 @@
+"""Read-only view of one results directory for comparisons, plots and reports.
+
+Everything downstream of the results store goes through here, so no plot re-runs a
+simulation and every figure is drawn from exactly what ``corridor run`` wrote. Days in the
+tables are relative to ``run.start_date``; :meth:`RunData.dates` turns them into calendar
+dates for time axes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from sim.config.scenario import Event, Scenario, event_hours
+from sim.errors import ConfigError
+from sim.kpis import CORRIDOR_UNITS, FLOW_UNITS, NODE_UNITS
+from sim.store.run_dir import is_run_dir, read_manifest, read_summary, read_table
+
+FloatArray = NDArray[np.float64]
+SCOPES = ("corridor", "node", "flow")
+
+
+KPI_NAMES = {
+    "throughput_teu_per_day": "throughput",
+    "teu_delivered": "TEU delivered",
+    "trains_delivered": "trains delivered",
+    "trains_departed": "trains departed",
+    "transit_days_mean": "mean transit time",
+    "transit_days_p95": "95th-percentile transit time",
+    "trains_in_system_end": "trains under way at the end",
+    "teu_in_system_end": "TEU under way at the end",
+    "wait_hours_mean": "mean wait",
+    "wait_hours_p95": "95th-percentile wait",
+    "handling_hours_mean": "mean handling time",
+    "queue_mean": "mean queue",
+    "queue_max": "largest queue",
+    "queue_end": "queue at the end",
+    "servers_mean": "mean servers",
+    "capacity_trains_per_day": "capacity",
+    "trains_handled": "trains handled",
+}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A KPI address: ``throughput_teu_per_day`` (corridor) or ``node:brest:wait_hours_mean``."""
+
+    scope: str
+    name: str
+    kpi: str
+
+    @property
+    def key(self) -> str:
+        return self.kpi if self.scope == "corridor" else f"{self.scope}:{self.name}:{self.kpi}"
+
+    @property
+    def unit(self) -> str:
+        units = {"corridor": CORRIDOR_UNITS, "node": NODE_UNITS, "flow": FLOW_UNITS}[self.scope]
+        return units.get(self.kpi, "")
+
+    @property
+    def label(self) -> str:
+        """For titles and axes: ``brest: 95th-percentile wait (hours)``."""
+        where = "" if self.scope == "corridor" else f"{self.name}: "
+        unit = f" ({self.unit})" if self.unit and self.unit != "fraction" else ""
+        return f"{where}{KPI_NAMES.get(self.kpi, self.kpi.replace('_', ' '))}{unit}"
+
+
+def parse_metric(text: str) -> Metric:
+    """``KPI``, ``corridor::KPI``, ``node:ID:KPI`` or ``flow:ID:KPI`` (checked against units)."""
+    parts = text.split(":")
+    if len(parts) == 1:
+        metric = Metric("corridor", "", parts[0])
+    elif len(parts) == 3 and parts[0] in SCOPES:
+        metric = Metric(parts[0], parts[1] if parts[0] != "corridor" else "", parts[2])
+    else:
+        raise ConfigError("--metric", (), f"'{text}': use KPI, node:ID:KPI or flow:ID:KPI")
+    known = {"corridor": CORRIDOR_UNITS, "node": NODE_UNITS, "flow": FLOW_UNITS}[metric.scope]
+    if metric.kpi not in known:
+        raise ConfigError(
+            "--metric", (), f"unknown {metric.scope} KPI '{metric.kpi}' (known: {', '.join(known)})"
+        )
+    return metric
+
+
+@dataclass
+class RunData:
+    """One results directory: summary, manifest, resolved scenario and lazily read tables."""
+
+    path: Path
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    scenario: Scenario
+    label: str = ""
+    _tables: dict[str, pa.Table] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: Path) -> RunData:
+        if not path.is_dir():
+            raise ConfigError(str(path), (), "no such results directory")
+        if not is_run_dir(path):
+            raise ConfigError(str(path), (), "not a results directory (no manifest/summary.json)")
+        summary = read_summary(path)
+        manifest = read_manifest(path)
+        scenario = Scenario.model_validate(manifest["config"])
+        return cls(path, summary, manifest, scenario, label=str(summary["scenario"]))
+
+    @cached_property
+    def start_date(self) -> dt.date:
+        return dt.date.fromisoformat(str(self.summary["start_date"]))
+
+    @property
+    def horizon_days(self) -> float:
+        return float(self.summary["horizon_days"])
+
+    @property
+    def replications(self) -> int:
+        return int(self.summary["replications"])
+
+    @property
+    def root_seed(self) -> int:
+        return int(self.manifest["root_seed"])
+
+    @property
+    def confidence(self) -> float:
+        return float(self.summary["confidence"])
+
+    def table(self, name: str) -> pa.Table:
+        if name not in self._tables:
+            self._tables[name] = read_table(self.path, name)
+        return self._tables[name]
+
+    def dates(self, days: FloatArray | float) -> NDArray[np.datetime64]:
+        """Calendar instants of days relative to start_date (minute resolution)."""
+        minutes = np.round(np.asarray(days, dtype=float) * 1440.0).astype("int64")
+        origin = np.datetime64(self.start_date.isoformat(), "m")
+        result: NDArray[np.datetime64] = origin + minutes.astype("timedelta64[m]")
+        return result
+
+    def event_days(self, event: Event) -> tuple[float, float]:
+        """An event's start and end in days relative to start_date."""
+        run = self.scenario.run
+        start = event_hours(event.start, run.start_date, run.warmup_days) / 24.0
+        end = event_hours(event.end, run.start_date, run.warmup_days) / 24.0
+        return start - run.warmup_days, end - run.warmup_days
+
+    def estimate(self, metric: Metric) -> dict[str, Any]:
+        """The KPI's entry in summary.json: mean, ci_low, ci_high, unit."""
+        if metric.scope == "corridor":
+            block = self.summary["kpis"]
+        else:
+            group = self.summary["nodes" if metric.scope == "node" else "flows"]
+            if metric.name not in group:
+                raise ConfigError(
+                    str(self.path), (), f"no {metric.scope} '{metric.name}' in this run"
+                )
+            block = group[metric.name]
+        result: dict[str, Any] = block[metric.kpi]
+        return result
+
+    def values(self, metric: Metric) -> tuple[NDArray[np.int64], FloatArray]:
+        """Per-replication values of a KPI from replications.parquet, ordered by replication."""
+        self.estimate(metric)  # names a missing node or flow clearly
+        t = self.table("replications")
+        mask = pc.and_(
+            pc.and_(pc.equal(t["scope"], metric.scope), pc.equal(t["name"], metric.name)),
+            pc.equal(t["kpi"], metric.kpi),
+        )
+        rows = t.filter(mask)
+        reps = np.asarray(rows["replication"].to_numpy(), dtype=np.int64)
+        vals = np.asarray(rows["value"].to_numpy(zero_copy_only=False), dtype=float)
+        order = np.argsort(reps, kind="stable")
+        return reps[order], vals[order]
+
+
+def open_runs(paths: list[Path]) -> list[RunData]:
+    """Open several runs; labels are made unique (scenario name, then the run folder)."""
+    runs = [RunData.open(p) for p in paths]
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r.label] = counts.get(r.label, 0) + 1
+    for r in runs:
+        if counts[r.label] > 1:
+            r.label = f"{r.label} ({r.path.name})"
+    return runs
+
+
+def column(table: pa.Table, name: str) -> FloatArray:
+    """A numeric column as float64 (nulls become NaN)."""
+    arr = table[name].to_numpy(zero_copy_only=False)
+    result: FloatArray = np.asarray(arr, dtype=float)
+    return result
+
+
+def strings(table: pa.Table, name: str) -> NDArray[np.str_]:
+    result: NDArray[np.str_] = np.asarray(table[name].to_pylist(), dtype=str)
+    return result

@@ -1,0 +1,1 @@
+"""Sweeps: specs and designs, planning, resume, chunks run on the executor."""

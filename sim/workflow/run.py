@@ -1,0 +1,151 @@
+"""From a scenario file to a results directory: load → simulate → summarise → store.
+
+The one place that strings the stages together, so the CLI stays a thin shell and other
+front ends (notebooks, the sweep, the mode-choice loop) can call the same steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.choice.fixed_point import Iteration, run_final, solve
+from sim.choice.summary import iteration_columns, summary_block
+from sim.config.loader import RawScenario, load_scenario
+from sim.config.scenario import Scenario
+from sim.engine.replications import ReplicationOutput, replication_rows, run_replications, summarise
+from sim.store.run_dir import (
+    command_line,
+    concat_columns,
+    default_run_dir,
+    git_revision,
+    package_versions,
+    write_run,
+)
+
+
+@dataclass
+class RunRequest:
+    scenario_file: Path
+    overrides: tuple[str, ...] = ()
+    replications: int | None = None
+    seed: int | None = None
+    out: Path | None = None
+    results_root: Path = Path("results")
+    workers: int = 1
+
+
+@dataclass
+class RunOutcome:
+    scenario: Scenario
+    run_dir: Path
+    summary: dict[str, Any]
+    wall_seconds: float
+
+
+def prepare(request: RunRequest) -> tuple[Scenario, RawScenario]:
+    """Load and validate, with --replications/--seed applied as overrides (validated too)."""
+    extra: dict[str, Any] = {}
+    if request.replications is not None:
+        extra["run.replications"] = request.replications
+    if request.seed is not None:
+        extra["run.seed"] = request.seed
+    return load_scenario(request.scenario_file, request.overrides, extra)
+
+
+def resolved_document(scenario: Scenario) -> dict[str, Any]:
+    doc: dict[str, Any] = scenario.model_dump(mode="json", by_alias=True, exclude={"extends"})
+    return doc
+
+
+def execute(
+    request: RunRequest,
+    on_done: Callable[[ReplicationOutput], None] | None = None,
+    on_iteration: Callable[[Iteration], None] | None = None,
+) -> RunOutcome:
+    scenario, raw = prepare(request)
+    started = time.perf_counter()
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    seed = scenario.run.seed
+    extra_tables: dict[str, Any] = {}
+    extra_manifest: dict[str, Any] = {}
+    if scenario.mode_choice is not None and scenario.mode_choice.enabled:
+        outputs, summary, extra_tables, extra_manifest = run_with_choice(
+            scenario, request.workers, on_done, on_iteration
+        )
+    else:
+        outputs = run_replications(
+            scenario, scenario.run.replications, seed, workers=request.workers, on_done=on_done
+        )
+        summary = summarise(scenario, outputs, seed)
+    wall = time.perf_counter() - started
+    manifest = build_manifest(request, scenario, raw, outputs, created, wall) | extra_manifest
+    tables = {"replications": concat_columns([replication_rows(outputs)]), **extra_tables}
+    for name in ("trains", "visits", "timeseries"):
+        tables[name] = concat_columns([o.tables[name] for o in outputs])
+    run_dir = request.out or default_run_dir(request.results_root, scenario.name)
+    resolved_yaml = yaml.safe_dump(resolved_document(scenario), sort_keys=False, allow_unicode=True)
+    write_run(run_dir, manifest, summary, tables, resolved_yaml)
+    return RunOutcome(scenario, run_dir, summary, wall)
+
+
+def run_with_choice(
+    scenario: Scenario,
+    workers: int,
+    on_done: Callable[[ReplicationOutput], None] | None,
+    on_iteration: Callable[[Iteration], None] | None,
+) -> tuple[list[ReplicationOutput], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Mode choice on: fixed point, then the full run at the converged demand. Returns the
+    outputs, the summary, the extra tables and extra manifest fields (timings stay out of
+    the summary, so the same seed gives the same summary)."""
+    seed = scenario.run.seed
+    solution = solve(scenario, seed, workers, on_iteration)
+    solved, outputs, measures = run_final(
+        solution, scenario, scenario.run.replications, seed, workers, on_done
+    )
+    summary = summarise(solved, outputs, seed)
+    summary["mode_choice"] = summary_block(solution, scenario, measures)
+    tables = {"mode_choice_iterations": concat_columns([iteration_columns(solution)])}
+    timing = {
+        "mode_choice_iteration_wall_seconds": [
+            round(i.wall_seconds, 3) for i in solution.iterations
+        ]
+    }
+    return outputs, summary, tables, timing
+
+
+def build_manifest(
+    request: RunRequest,
+    scenario: Scenario,
+    raw: RawScenario,
+    outputs: Iterable[ReplicationOutput],
+    created: str,
+    wall_seconds: float,
+) -> dict[str, Any]:
+    outputs = list(outputs)
+    sources = sorted({s for s in raw.origin.values() if s and not s.startswith("--set")})
+    return {
+        "format": "corridor-run/1",
+        "scenario": scenario.name,
+        "scenario_file": str(request.scenario_file),
+        "source_files": sources,
+        "overrides": list(request.overrides),
+        "command": command_line(),
+        "created_utc": created,
+        "root_seed": scenario.run.seed,
+        "replications": len(outputs),
+        "seeding": "numpy SeedSequence(entropy=root_seed, spawn_key=(replication, crc32(stream)))",
+        "workers": request.workers,
+        "wall_seconds": round(wall_seconds, 3),
+        "replication_wall_seconds": [round(o.wall_seconds, 4) for o in outputs],
+        "trains_simulated": [o.trains for o in outputs],
+        "versions": package_versions(),
+        "git_revision": git_revision(Path(__file__).resolve().parent),
+        "config": resolved_document(scenario),
+    }
