@@ -1,4 +1,8 @@
-"""Where sweep chunks run: a local process pool, or a Dask cluster, behind one small interface.
+"""Where parallel work runs: a local process pool, or a Dask cluster, behind one small interface.
+
+The one execution abstraction of corridor: sweeps (chunks of points), a run's replications
+and the mode choice's fixed point (replications per iteration) all go through it, so a fix
+or a feature (retries, a dead worker replaced, Dask) applies to all three.
 
 ``map_unordered(fn, tasks)`` yields ``(task, result)`` as tasks finish, pulling tasks lazily
 so only a few are in flight (memory stays flat however long the sweep). A task whose worker
@@ -20,11 +24,12 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import importlib
 import multiprocessing as mp
 import multiprocessing.connection as mpc
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -260,3 +265,46 @@ def make_executor(workers: int, dask: str | None) -> Executor:
     if dask:
         return DaskPool(dask, workers)
     return LocalPool(workers)
+
+
+class WorkFailed(RuntimeError):
+    """A task of an ordered map (a replication) could not be completed: the run cannot go on."""
+
+
+def _call_indexed(fn: Callable[[Task], Result], item: tuple[int, Task]) -> tuple[int, Result]:
+    return item[0], fn(item[1])
+
+
+def map_ordered(
+    fn: Callable[[Task], Result],
+    tasks: Sequence[Task],
+    workers: int,
+    executor: Executor | None = None,
+) -> Iterator[Result]:
+    """``fn`` over ``tasks``, results yielded in task order (like ``map``), as soon as each is
+    ready and every earlier one has been yielded.
+
+    Inline when ``workers`` <= 1 or there is one task (no process start-up for a single
+    replication); otherwise on ``executor``, or on a :class:`LocalPool` of ``min(workers,
+    len(tasks))`` processes that preloads ``fn``'s module, closed at the end. A task that is
+    :class:`Lost` raises :class:`WorkFailed`: unlike a sweep point, a replication of a single
+    run cannot be skipped. Tasks carry their own seeds, so results do not depend on ``workers``.
+    """
+    if executor is None and (workers <= 1 or len(tasks) <= 1):
+        yield from map(fn, tasks)
+        return
+    pool = executor or LocalPool(min(workers, len(tasks)), preload=(fn.__module__,))
+    waiting: dict[int, Result] = {}
+    following = 0
+    try:
+        indexed = list(enumerate(tasks))
+        for (index, _), result in pool.map_unordered(functools.partial(_call_indexed, fn), indexed):
+            if isinstance(result, Lost):
+                raise WorkFailed(f"task {index} failed: {result.reason}")
+            waiting[index] = result[1]
+            while following in waiting:
+                yield waiting.pop(following)
+                following += 1
+    finally:
+        if executor is None:
+            pool.close()

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +40,7 @@ from sim.engine.metrics import replication_kpis
 from sim.engine.network import build_network
 from sim.engine.replications import ReplicationOutput, simulate
 from sim.engine.tables import timeseries_columns, train_columns, visit_columns
+from sim.executors import map_ordered
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -254,18 +253,10 @@ def _final_one(args: tuple[Scenario, int, int]) -> tuple[ReplicationOutput, Meas
     return out, flow_times(net, rec)
 
 
-def _pool_map(fn: Callable[[Any], Any], jobs: list[Any], workers: int) -> Iterator[Any]:
-    if workers <= 1 or len(jobs) <= 1:
-        yield from map(fn, jobs)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        yield from pool.map(fn, jobs)
-
-
 def measure(scenario: Scenario, replications: int, seed: int, workers: int = 1) -> list[Measures]:
     """Rail times per flow of replications 0..n-1 (no KPIs, no tables)."""
     jobs = [(scenario, r, seed) for r in range(replications)]
-    return list(_pool_map(_measure_one, jobs, workers))
+    return list(map_ordered(_measure_one, jobs, workers))
 
 
 # --- the fixed point ------------------------------------------------------------------------
@@ -363,7 +354,7 @@ def run_final(
     jobs = [(solved, r, seed) for r in range(replications)]
     outputs: list[ReplicationOutput] = []
     measures: list[Measures] = []
-    for out, m in _pool_map(_final_one, jobs, workers):
+    for out, m in map_ordered(_final_one, jobs, workers):
         outputs.append(out)
         measures.append(m)
         if on_done:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +23,7 @@ from sim.engine.network import Network, build_network
 from sim.engine.records import Records
 from sim.engine.streams import Streams
 from sim.engine.tables import timeseries_columns, train_columns, visit_columns
+from sim.executors import map_ordered
 from sim.kpis import CORRIDOR_UNITS, FLOW_UNITS, NODE_UNITS
 from sim.stats import estimate
 
@@ -77,20 +77,11 @@ def run_replications(
     """Replications 0..n-1, in a process pool when ``workers`` > 1; ordered by index."""
     jobs = [(scenario, r, seed, with_tables) for r in range(replications)]
     outputs: list[ReplicationOutput] = []
-    results: Iterator[ReplicationOutput]
-    if workers <= 1 or replications == 1:
-        results = map(_one, jobs)
-        for out in results:
-            outputs.append(out)
-            if on_done:
-                on_done(out)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
-            for out in pool.map(_one, jobs):
-                outputs.append(out)
-                if on_done:
-                    on_done(out)
-    return sorted(outputs, key=lambda o: o.replication)
+    for out in map_ordered(_one, jobs, workers):
+        outputs.append(out)
+        if on_done:
+            on_done(out)
+    return outputs
 
 
 def default_workers() -> int:
