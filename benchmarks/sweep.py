@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 from sim.executors import DaskPool, Executor, LocalPool
-from sim.sweep.runner import SweepRequest, plan_sweep, read_runs, run_sweep, table_digest
+from sim.store.sweeps import read_runs, table_digest
+from sim.sweep.plan import SweepRequest, plan_sweep
+from sim.sweep.runner import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "examples" / "mmc_queue.yaml"

@@ -24,17 +24,16 @@ from sim.config.scenario import Scenario
 from sim.engine.replications import ReplicationOutput, run_replication
 from sim.executors import DaskPool, LocalPool
 from sim.kpis import CORRIDOR_UNITS, FLOW_UNITS, NODE_UNITS
-from sim.sweep.runner import (
+from sim.store.sweeps import (
     RUN_KEYS,
-    SweepRequest,
-    plan_sweep,
     read_failures,
     read_points,
     read_runs,
     read_sweep_manifest,
-    run_sweep,
     table_digest,
 )
+from sim.sweep.plan import SweepRequest, plan_sweep
+from sim.sweep.runner import run_sweep
 from sim.sweep.spec import Parameter, design, parse_vary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -418,7 +417,7 @@ def test_one_sweep_process_per_directory(scenario_file: Path, tmp_path: Path) ->
 def test_mode_choice_is_solved_per_point(tmp_path: Path) -> None:
     """A sweep over the sea rate: each point's rail demand comes from its own fixed point."""
     from sim.choice.fixed_point import with_chosen_demand
-    from sim.sweep.runner import point_scenario
+    from sim.sweep.plan import point_scenario
 
     scenario = ROOT / "scenarios" / "examples" / "mode_choice_small.yaml"
     request = SweepRequest(

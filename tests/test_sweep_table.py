@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 from sim.cli.app import app
 from sim.executors import LocalPool
-from sim.sweep.runner import SweepRequest, plan_sweep, read_runs, run_sweep
+from sim.store.sweeps import read_runs
+from sim.sweep.plan import SweepRequest, plan_sweep
+from sim.sweep.runner import run_sweep
 
 
 def test_table_cells_are_point_means(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from sim.errors import ConfigError
 from sim.store.run_dir import write_json
-from sim.sweep.runner import read_runs, read_sweep_manifest
+from sim.store.sweeps import read_runs, read_sweep_manifest
 
 FloatArray = NDArray[np.float64]
 

@@ -368,7 +368,8 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid / LHS / Sobol design of parameters, resumably."""
     from sim.cli.sweep_display import RichReporter, summary_table
-    from sim.sweep.runner import SweepInterrupted, SweepRequest
+    from sim.sweep.plan import SweepRequest
+    from sim.sweep.runner import SweepInterrupted
     from sim.sweep.runner import sweep as run_sweep
 
     reporter = None if quiet else RichReporter(err)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.config.loader import load_raw, load_scenario, validate_fragment
-from sim.sweep.runner import SweepRequest, plan_sweep
+from sim.sweep.plan import SweepRequest, plan_sweep
 from sim.sweep.spec import is_sweep_file
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -342,3 +342,8 @@ def _event_problems(s: Scenario, eid: str, event: Event) -> list[tuple[tuple[str
         else:
             problems.append((path, f"unknown node, link or flow '{target}'"))
     return problems
+
+
+def resolved_document(scenario: Scenario) -> dict[str, Any]:
+    doc: dict[str, Any] = scenario.model_dump(mode="json", by_alias=True, exclude={"extends"})
+    return doc

@@ -11,32 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.scenario import Flow, Scenario
 from sim.engine.network import Network, active_events
+from sim.engine.records import TrainPlan
 from sim.engine.streams import Streams
 
 HOURS_PER_YEAR = 365.0 * 24.0
-
-
-@dataclass(frozen=True)
-class TrainPlan:
-    """Every train of one replication, sorted by departure time."""
-
-    depart_hours: NDArray[np.float64]
-    flow: NDArray[np.int32]
-    path: NDArray[np.int32]
-    train_type: NDArray[np.int32]  # index into type_names, -1 when the flow has no types
-    teu: NDArray[np.float64]
-    flow_ids: tuple[str, ...]
-    type_names: tuple[str, ...]
-
-    def __len__(self) -> int:
-        return len(self.depart_hours)
 
 
 def month_starts_hours(s: Scenario, end_hours: float) -> list[tuple[float, int]]:

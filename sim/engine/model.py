@@ -16,9 +16,8 @@ import numpy as np
 import simpy
 
 from sim.config.distributions import BufferedSampler, FloatArray
-from sim.engine.demand import TrainPlan
 from sim.engine.network import UNLIMITED, LinkPlan, Network, NodePlan, PathPlan, Schedule
-from sim.engine.records import Records
+from sim.engine.records import Records, TrainPlan
 from sim.engine.streams import Streams
 
 

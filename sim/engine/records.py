@@ -14,7 +14,6 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.engine.demand import TrainPlan
 from sim.engine.network import Network
 
 FloatArray = NDArray[np.float64]
@@ -87,3 +86,19 @@ class Records:
         order = np.argsort(self.visit_node, kind="stable")  # stable: slot order within a node
         starts = np.concatenate([[0], np.cumsum(np.bincount(self.visit_node))])
         return order, starts.astype(np.intp)
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """Every train of one replication, sorted by departure time."""
+
+    depart_hours: NDArray[np.float64]
+    flow: NDArray[np.int32]
+    path: NDArray[np.int32]
+    train_type: NDArray[np.int32]  # index into type_names, -1 when the flow has no types
+    teu: NDArray[np.float64]
+    flow_ids: tuple[str, ...]
+    type_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.depart_hours)

@@ -4,12 +4,15 @@ varied parameters' values beside them. Plots, tables and analysis all read sweep
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -77,3 +80,42 @@ class SweepData:
                 f"'{name}' was not varied (varied: {', '.join(self.parameters)})",
             )
         return name
+
+
+RUN_KEYS = ("point", "replication", "scope", "name", "kpi")
+
+
+def _read_parts(folder: Path, keys: Sequence[str]) -> pa.Table:
+    parts = sorted(folder.glob("part-*.parquet"))
+    if not parts:
+        return pa.table({"point": pa.array([], type=pa.int64())})
+    table = pa.concat_tables([pq.read_table(p) for p in parts])
+    return table.sort_by([(k, "ascending") for k in keys]).combine_chunks()
+
+
+def read_runs(sweep_dir: Path) -> pa.Table:
+    """All KPI rows, sorted by (point, replication, scope, name, kpi): the same bytes whatever
+    the workers, executor, chunking or interruptions."""
+    return _read_parts(Path(sweep_dir) / "runs", RUN_KEYS)
+
+
+def table_digest(table: pa.Table) -> str:
+    """SHA-256 of a table's Arrow IPC bytes: equal digests mean bit-identical values (NaN
+    included, which ``Table.equals`` treats as unequal to itself)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def read_failures(sweep_dir: Path) -> pa.Table:
+    return _read_parts(Path(sweep_dir) / "failures", ("point", "replication"))
+
+
+def read_points(sweep_dir: Path) -> pa.Table:
+    return pq.read_table(Path(sweep_dir) / "points.parquet")
+
+
+def read_sweep_manifest(sweep_dir: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((Path(sweep_dir) / "manifest.json").read_text())
+    return doc

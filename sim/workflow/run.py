@@ -18,7 +18,7 @@ import yaml
 from sim.choice.fixed_point import Iteration, run_final, solve
 from sim.choice.summary import iteration_columns, summary_block
 from sim.config.loader import RawScenario, load_scenario
-from sim.config.scenario import Scenario
+from sim.config.scenario import Scenario, resolved_document
 from sim.engine.replications import ReplicationOutput, replication_rows, run_replications, summarise
 from sim.store.run_dir import (
     command_line,
@@ -57,11 +57,6 @@ def prepare(request: RunRequest) -> tuple[Scenario, RawScenario]:
     if request.seed is not None:
         extra["run.seed"] = request.seed
     return load_scenario(request.scenario_file, request.overrides, extra)
-
-
-def resolved_document(scenario: Scenario) -> dict[str, Any]:
-    doc: dict[str, Any] = scenario.model_dump(mode="json", by_alias=True, exclude={"extends"})
-    return doc
 
 
 def execute(

@@ -1,0 +1,286 @@
+"""What a sweep runs: the request, the sampled points, the chunks and what a chunk returns.
+
+Planning checks every point against the scenario format before anything runs, so a bad
+value is an input error (exit 2), not a failed run.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from sim.config.loader import RawScenario, apply_override, load_raw, read_yaml, validate_raw
+from sim.config.loader import parse_override as parse_set
+from sim.config.scenario import Scenario, resolved_document
+from sim.errors import ConfigError
+from sim.sweep.spec import (
+    Parameter,
+    design,
+    is_sweep_file,
+    parse_vary,
+    read_sweep_file,
+    split_path,
+)
+
+FORMAT = "corridor-sweep/1"
+
+
+DEFAULT_RUNNER = "sim.engine.replications:run_replication"
+
+
+SEEDING = (
+    "run (point p, replication r) = run_replication(scenario_p, r, root_seed): replication r "
+    "of every point uses Streams(root_seed, r) (common random numbers across points); "
+    "numpy SeedSequence(entropy=root_seed, spawn_key=(r, crc32(stream)))"
+)
+
+
+@dataclass
+class SweepRequest:
+    """What the user asked for: a scenario (with --vary) or a sweep YAML file, and options."""
+
+    target: Path
+    vary: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
+    sampler: str | None = None
+    samples: int | None = None
+    replications: int | None = None
+    seed: int | None = None
+    out: Path | None = None
+    resume: bool = False
+    workers: int = 1
+    dask: str | None = None
+    chunk_size: int | None = None
+    results_root: Path = Path("results")
+    runner: str = DEFAULT_RUNNER  # module:function with run_replication's signature (tests)
+
+
+@dataclass
+class SweepPlan:
+    scenario_file: Path
+    sweep_file: Path | None
+    parameters: list[Parameter]
+    sampler: str
+    samples: int | None
+    replications: int
+    root_seed: int
+    overrides: tuple[str, ...]
+    fixed: dict[str, Any]
+    base: RawScenario
+    base_scenario: Scenario
+    points: list[tuple[Any, ...]]
+    chunk_size: int
+    runner: str = DEFAULT_RUNNER
+
+    @property
+    def total_runs(self) -> int:
+        return len(self.points) * self.replications
+
+
+def point_scenario(
+    base: RawScenario, params: Sequence[Parameter], values: Sequence[Any], source: str = "--vary"
+) -> Scenario:
+    """The scenario of one point: the base document with the point's values, validated.
+
+    ``source`` names where the parameters were given (``--vary`` or the sweep file), so an
+    error at a point says which file to fix."""
+    raw = RawScenario(copy.deepcopy(base.data), dict(base.origin), base.main_file)
+    for p, value in zip(params, values, strict=True):
+        apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
+    return validate_raw(raw)
+
+
+def _check_path_exists(base: RawScenario, p: Parameter, source: str) -> None:
+    """A varied field's parent must exist, so a typo (``nodes.bresst``) cannot add a node."""
+    path = split_path(p.path)
+    cur: Any = base.data
+    for i, part in enumerate(path[:-1]):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and -len(cur) <= part < len(cur):
+            cur = cur[part]
+        else:
+            known = ", ".join(sorted(map(str, cur))) if isinstance(cur, dict) else ""
+            hint = f" (known: {known})" if known and len(known) < 200 else ""
+            raise ConfigError(source, path[: i + 1], f"is not in the scenario{hint}")
+
+
+def _chooses_mode(scenario: Scenario) -> bool:
+    """Whether a point's rail demand comes from the mode choice (solved per point)."""
+    return scenario.mode_choice is not None and scenario.mode_choice.enabled
+
+
+def default_chunk_size(total_runs: int) -> int:
+    """Independent of the worker count, so 1 and N workers write the same part files."""
+    return max(1, min(100, math.ceil(total_runs / 64)))
+
+
+def plan_sweep(request: SweepRequest) -> SweepPlan:
+    """Read, expand and validate everything; a ConfigError here means no run has started."""
+    target = request.target
+    doc = read_yaml(target)
+    sweep_file: Path | None = None
+    params: list[Parameter] = []
+    fixed: dict[str, Any] = {}
+    sampler, samples, reps, seed, chunk = "grid", None, None, None, None
+    source = "--vary"
+    if is_sweep_file(doc):
+        sweep, params = read_sweep_file(target)
+        sweep_file = target
+        scenario_file = Path(os.path.normpath(target.parent / sweep.scenario))
+        sampler, samples, reps, seed = sweep.sampler, sweep.samples, sweep.replications, sweep.seed
+        fixed, chunk, source = dict(sweep.set), sweep.chunk_size, str(target)
+    else:
+        scenario_file = target
+    for text in request.vary:
+        new = parse_vary(text)
+        params = [p for p in params if p.path != new.path] + [new]
+    for p in params:
+        if p.path in ("run.seed", "run.replications"):
+            raise ConfigError(
+                source, split_path(p.path), "is set for the whole sweep: use --seed/--replications"
+            )
+    seen = [p.path for p in params]
+    for path in seen:
+        if seen.count(path) > 1:
+            raise ConfigError(source, split_path(path), "is varied twice")
+    sampler = request.sampler or sampler
+    samples = request.samples if request.samples is not None else samples
+    base = load_raw(scenario_file)
+    for text in request.overrides:
+        key, value = parse_set(text)
+        apply_override(base, key, value, f"--set {text}")
+    for dotted, value in fixed.items():
+        apply_override(base, split_path(dotted), value, f"{source}: set: {dotted}")
+    base_scenario = validate_raw(copy.deepcopy(base))
+    replications = next(
+        r for r in (request.replications, reps, base_scenario.run.replications) if r is not None
+    )
+    root_seed = request.seed if request.seed is not None else seed
+    if root_seed is None:
+        root_seed = base_scenario.run.seed
+    if replications < 1:
+        raise ConfigError("--replications", (), f"must be at least 1 (got {replications})")
+    apply_override(base, ("run", "seed"), root_seed, "--seed")
+    apply_override(base, ("run", "replications"), replications, "--replications")
+    base_scenario = validate_raw(copy.deepcopy(base))
+    for p in params:
+        _check_path_exists(base, p, source)
+    points = design(params, sampler, samples, root_seed)
+    choosing = False
+    for i, values in enumerate(points):
+        try:
+            choosing |= _chooses_mode(point_scenario(base, params, values, source))
+        except ConfigError as exc:
+            raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None
+    total = len(points) * replications
+    # With the mode choice on, a point's fixed point is solved once per chunk that holds it:
+    # one chunk per point by default, so it is solved exactly once.
+    default_chunk = replications if choosing else default_chunk_size(total)
+    return SweepPlan(
+        scenario_file=scenario_file,
+        sweep_file=sweep_file,
+        parameters=params,
+        sampler=sampler,
+        samples=samples,
+        replications=replications,
+        root_seed=root_seed,
+        overrides=request.overrides,
+        fixed=fixed,
+        base=base,
+        base_scenario=base_scenario,
+        points=points,
+        chunk_size=request.chunk_size or chunk or default_chunk,
+        runner=request.runner,
+    )
+
+
+def _arrow_type(p: Parameter) -> pa.DataType:
+    return {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}.get(
+        p.field_type, pa.string()
+    )
+
+
+def _cell(p: Parameter, value: Any) -> Any:
+    if p.field_type in ("int", "float", "bool") or value is None:
+        return value
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def param_columns(plan: SweepPlan, points: Sequence[int]) -> dict[str, pa.Array]:
+    return {
+        p.path: pa.array([_cell(p, plan.points[i][j]) for i in points], type=_arrow_type(p))
+        for j, p in enumerate(plan.parameters)
+    }
+
+
+def points_table(plan: SweepPlan) -> pa.Table:
+    ids = list(range(len(plan.points)))
+    return pa.table({"point": pa.array(ids, type=pa.int64()), **param_columns(plan, ids)})
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Runs for one worker: consecutive (point, replication) pairs and their scenarios."""
+
+    runs: tuple[tuple[int, int], ...]
+    scenarios: dict[int, Scenario]
+    root_seed: int
+    runner: str = DEFAULT_RUNNER
+
+
+@dataclass
+class ChunkResult:
+    points: list[int] = field(default_factory=list)
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+    failures: list[tuple[int, int, str]] = field(default_factory=list)
+    run_seconds: float = 0.0
+
+
+def chunks(plan: SweepPlan, done: set[tuple[int, int]]) -> Iterator[ChunkTask]:
+    """The missing runs in (point, replication) order, grouped into tasks, built lazily."""
+    batch: list[tuple[int, int]] = []
+    cache: dict[int, Scenario] = {}
+
+    def task() -> ChunkTask:
+        needed = {p for p, _ in batch}
+        for p in needed - cache.keys():
+            cache[p] = point_scenario(plan.base, plan.parameters, plan.points[p])
+        for p in list(cache):
+            if p not in needed and p < min(needed):
+                del cache[p]
+        return ChunkTask(tuple(batch), {p: cache[p] for p in needed}, plan.root_seed, plan.runner)
+
+    for point in range(len(plan.points)):
+        for rep in range(plan.replications):
+            if (point, rep) in done:
+                continue
+            batch.append((point, rep))
+            if len(batch) == plan.chunk_size:
+                yield task()
+                batch = []
+    if batch:
+        yield task()
+
+
+def definition(plan: SweepPlan) -> dict[str, Any]:
+    """The part of the manifest that must match for ``--resume`` to continue a sweep."""
+    doc = {
+        "parameters": [p.describe() for p in plan.parameters],
+        "sampler": plan.sampler,
+        "samples": plan.samples,
+        "replications": plan.replications,
+        "root_seed": plan.root_seed,
+        "points": len(plan.points),
+        "config": resolved_document(plan.base_scenario),
+    }
+    result: dict[str, Any] = json.loads(json.dumps(doc, default=str))
+    return result
