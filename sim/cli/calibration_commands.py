@@ -1,0 +1,79 @@
+"""Commands that set the model beside the facts: ``calibrate``, ``headline``,
+``calibrate-choice``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.choice_report import calibration_report, parse_factors
+from sim.cli.common import app, err, out, user_errors
+from sim.config.loader import load_scenario
+
+
+@app.command()
+def calibrate(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="baselines (default: the two shipped ones)")
+    ] = None,
+    replications: Annotated[int, typer.Option("--replications", "-r")] = 20,
+    seed: Annotated[int | None, typer.Option(help="root seed (default: each file's)")] = None,
+    horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
+) -> None:
+    """Run the baselines and compare them with sourced targets; exit 1 if one is missed."""
+    from sim.analysis.targets import DEFAULT_BASELINES, calibrate, markdown
+
+    with user_errors():
+        report = calibrate(files or list(DEFAULT_BASELINES), replications, seed, horizon_days)
+    out.print(markdown(report), markup=False, highlight=False, soft_wrap=True)
+    if not report.all_met:
+        raise typer.Exit(1)
+
+
+@app.command()
+def headline(
+    folder: Annotated[Path, typer.Option(help="folder of the shipped scenarios")] = Path(
+        "scenarios"
+    ),
+    replications: Annotated[int, typer.Option("--replications", "-r")] = 10,
+    horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
+    workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
+    only: Annotated[list[str] | None, typer.Option(help="scenario name (repeatable)")] = None,
+) -> None:
+    """Every shipped scenario against its baseline (paired), as a Markdown table."""
+    from sim.analysis.headline import headlines, markdown
+
+    with user_errors():
+        rows = headlines(folder, replications, horizon_days, max(1, workers), only or ())
+    out.print(markdown(rows), markup=False, highlight=False, soft_wrap=True)
+    seeds = "each scenario's run.seed, shared with its baseline"
+    out.print(
+        f"\nproduced by: corridor headline -r {replications}"
+        + (f" --horizon-days {horizon_days:g}" if horizon_days else "")
+        + f" ({seeds})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("calibrate-choice")
+def calibrate_choice(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML with a mode_choice section")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a field: dotted.path=value (repeatable)"),
+    ] = None,
+    vot_factors: Annotated[
+        str, typer.Option(help="value-of-time multipliers for the sensitivity table")
+    ] = "0.5,1,2",
+    workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
+) -> None:
+    """Fit the rail constant so the simulated rail share matches the observed one; VOT table."""
+    with user_errors():
+        loaded, _ = load_scenario(scenario, tuple(set_ or ()))
+        factors = parse_factors(vot_factors)
+        report = calibration_report(loaded, str(scenario), factors, max(1, workers), err)
+        out.print(report, highlight=False, markup=False)

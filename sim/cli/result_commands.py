@@ -1,0 +1,132 @@
+"""Commands that read results directories: ``compare``, ``plot``, ``report``.
+
+They never simulate: every number comes from the results store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sim.cli.common import app, out, user_errors
+from sim.errors import ConfigError
+
+
+@app.command()
+def compare(
+    runs: Annotated[
+        list[Path], typer.Argument(help="results directories; the first is the baseline")
+    ],
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="KPI, node:ID:KPI or flow:ID:KPI (repeatable)"),
+    ] = None,
+    out_file: Annotated[Path, typer.Option("--out", help="bar chart, .png or .svg")] = Path(
+        "comparison.png"
+    ),
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="also write the differences as CSV")
+    ] = None,
+) -> None:
+    """Bars with CIs per scenario, and differences from the first run (paired when seeds match)."""
+    # imported here, not at the top: matplotlib is slow to import and `run` never needs it
+    from sim.analysis.compare import DEFAULT_METRICS, difference_rows, differences, write_csv
+    from sim.plots import save_figure
+    from sim.plots.common import check_format
+    from sim.plots.comparison import comparison_figure
+    from sim.store.runs import open_runs, parse_metric
+
+    with user_errors():
+        check_format(out_file)
+        metrics = [parse_metric(m) for m in (metric or DEFAULT_METRICS)]
+        opened = open_runs(runs)
+        diffs = differences(opened, metrics)
+        save_figure(comparison_figure(opened, metrics, diffs), out_file)
+        if diffs:
+            conf = round(opened[0].confidence * 100)
+            mixed = any(not d.paired for d in diffs)
+            table = Table(title=f"difference from {opened[0].label}", title_justify="left")
+            heads = ["metric", "scenario", "difference", f"{conf}% CI", "relative"]
+            for head in heads + (["interval"] if mixed else []):
+                left = head in heads[:2]
+                table.add_column(head, justify="left" if left else "right", overflow="fold")
+            for row in difference_rows(diffs):
+                unit = f" {row['unit']}" if row["unit"] not in ("", "fraction") else ""
+                cells = [row["metric"], row["scenario"], row["difference"] + unit, row["ci"]]
+                table.add_row(*cells, row["relative"], *([row["method"]] if mixed else []))
+            out.print(table)
+            paired = "paired: replication r against r of the baseline (same root seed)"
+            welch = "Welch: unpaired, the runs have different root seeds or replication counts"
+            out.print(f"{paired}\n{welch}" if mixed else paired, highlight=False)
+        if csv_file is not None:
+            write_csv(diffs, csv_file)
+            out.print(f"wrote {csv_file}", highlight=False)
+        out.print(f"wrote {out_file}", highlight=False)
+
+
+@app.command()
+def plot(
+    directory: Annotated[Path, typer.Argument(help="results directory or sweep directory")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="throughput|queues|transit|utilisation|train-graph|map "
+            "(run); response|heatmap|sensitivity (sweep)"
+        ),
+    ],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="image file, .png or .svg (default KIND.png)")
+    ] = None,
+    route: Annotated[str | None, typer.Option(help="train-graph: route id")] = None,
+    replication: Annotated[int, typer.Option(help="train-graph: replication")] = 0,
+    days: Annotated[
+        str | None, typer.Option(help="train-graph: window FROM:TO in days from start_date")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="sweep: KPI, node:ID:KPI or flow:ID:KPI")
+    ] = None,
+    x: Annotated[str | None, typer.Option(help="sweep: parameter on the x axis")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="sweep: second parameter (lines or heatmap rows)")
+    ] = None,
+) -> None:
+    """Draw one chart of a run or a sweep into a PNG or SVG file."""
+    from sim.plots import PlotOptions
+    from sim.plots import plot as draw_plot
+    from sim.plots.common import check_format
+
+    with user_errors():
+        target = out_file or Path(f"{kind}.png")
+        check_format(target)
+        window = None
+        if days is not None:
+            try:
+                a, b = (float(v) for v in days.split(":"))
+            except ValueError:
+                raise ConfigError("--days", (), f"'{days}': use FROM:TO, e.g. 200:260") from None
+            window = (a, b)
+        opts = PlotOptions(route, replication, window, metric, x, by)
+        draw_plot(directory, kind, target, opts)
+        out.print(f"wrote {target}", highlight=False)
+
+
+@app.command()
+def report(
+    runs: Annotated[
+        list[Path], typer.Argument(help="results directories; the first is the baseline")
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="HTML file")] = Path("report.html"),
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="KPIs for the comparison (repeatable)"),
+    ] = None,
+) -> None:
+    """One self-contained HTML page: scenarios, KPI table, comparison and plots."""
+    from sim.report.html import write_report
+
+    with user_errors():
+        write_report(runs, out_file, metric)
+        out.print(f"report: {out_file}", highlight=False)

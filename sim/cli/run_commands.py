@@ -1,0 +1,131 @@
+"""Commands on one scenario: ``run``, ``validate``, ``list``, ``schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sim.choice.fixed_point import Iteration
+from sim.cli.choice_print import iteration_line
+from sim.cli.common import EXIT_INPUT, app, err, out, print_summary, user_errors
+from sim.cli.validate import check_file
+from sim.config.loader import load_raw
+from sim.config.scenario import Scenario
+from sim.engine.replications import ReplicationOutput
+from sim.errors import ConfigError
+from sim.workflow.run import RunRequest, execute
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", help="override run.replications")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="override run.seed (root seed)")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a field: dotted.path=value (repeatable)"),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="results directory (default results/<name>/<time>)")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="print only the run directory")
+    ] = False,
+) -> None:
+    """Simulate a scenario; print KPIs with confidence intervals; write a results directory."""
+    with user_errors():
+        request = RunRequest(
+            scenario_file=scenario,
+            overrides=tuple(set_ or ()),
+            replications=replications,
+            seed=seed,
+            out=out_dir,
+            workers=max(1, workers),
+        )
+
+        def progress(o: ReplicationOutput) -> None:
+            if not quiet:
+                err.print(
+                    f"  replication {o.replication}: {o.trains} trains, {o.wall_seconds:.2f} s",
+                    highlight=False,
+                )
+
+        def iteration(it: Iteration) -> None:
+            if not quiet:
+                err.print(f"  mode choice {iteration_line(it)}", highlight=False)
+
+        outcome = execute(request, on_done=progress, on_iteration=iteration)
+        if quiet:
+            out.print(str(outcome.run_dir), highlight=False)
+            return
+        print_summary(outcome.summary, outcome.scenario)
+        out.print(f"results: {outcome.run_dir}  ({outcome.wall_seconds:.1f} s)", highlight=False)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="scenario, params or sweep files")],
+) -> None:
+    """Check files; exit 0 when all are valid, 2 otherwise (one line per bad file)."""
+    bad = 0
+    for path in files:
+        try:
+            kind = check_file(path)
+            out.print(f"ok: {path} ({kind})", highlight=False)
+        except ConfigError as exc:
+            bad += 1
+            err.print(f"corridor: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    if bad:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _catalogue(folder: Path) -> list[tuple[str, str]]:
+    rows = []
+    for path in sorted(folder.rglob("*.yaml")):
+        try:
+            raw = load_raw(path)
+            text = str(raw.data.get("description", "")).strip().splitlines()
+            rows.append((str(path), text[0] if text else ""))
+        except ConfigError as exc:
+            rows.append((str(path), f"(invalid: {exc.problem})"))
+    return rows
+
+
+@app.command("list")
+def list_(
+    root: Annotated[
+        Path, typer.Option(help="project folder holding scenarios/ and params/")
+    ] = Path("."),
+) -> None:
+    """The scenarios and params shipped, with their one-line descriptions."""
+    for folder in ("scenarios", "params"):
+        table = Table(title=folder, title_justify="left")
+        table.add_column("file", no_wrap=True)
+        table.add_column("description")
+        for name, text in _catalogue(root / folder):
+            table.add_row(name, text)
+        out.print(table)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--out", help="write to a file")] = None,
+) -> None:
+    """Print the JSON Schema of the scenario format (for editor completion and checks)."""
+    doc = Scenario.model_json_schema(by_alias=True)
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "corridor scenario"
+    text = json.dumps(doc, indent=2)
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.write_text(text + "\n")
+        out.print(f"wrote {output}", highlight=False)

@@ -1,0 +1,122 @@
+"""Commands on sweeps: ``sweep``, ``sensitivity``, ``sweep-table``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sim.cli.common import EXIT_INTERRUPTED, app, err, fail, out, user_errors
+from sim.sweep.plan import SweepRequest
+from sim.sweep.runner import SweepInterrupted
+
+
+@app.command()
+def sweep(
+    target: Annotated[Path, typer.Argument(help="scenario YAML, or a sweep YAML file")],
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(help="PATH=SPEC: list 8,12,16 | range(8,24,4) | interval 8:24 (repeatable)"),
+    ] = None,
+    replications: Annotated[int | None, typer.Option("--replications", "-r")] = None,
+    seed: Annotated[int | None, typer.Option(help="root seed (default: run.seed)")] = None,
+    sampler: Annotated[str | None, typer.Option(help="grid | lhs | sobol")] = None,
+    samples: Annotated[
+        int | None, typer.Option(help="lhs: points; sobol: base rows, a power of 2")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="fixed override dotted.path=value")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="local processes, or LocalCluster workers")] = (
+        os.cpu_count() or 1
+    ),
+    dask: Annotated[
+        str | None, typer.Option(help="'local' (LocalCluster) or tcp://HOST:PORT")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="sweep directory (default results/sweeps/...)")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="run only what is missing in --out")] = False,
+    chunk_size: Annotated[int | None, typer.Option(help="runs per task (default: auto)")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Run a scenario over a grid / LHS / Sobol design of parameters, resumably."""
+    from sim.cli.sweep_display import RichReporter, summary_table
+    from sim.sweep.runner import sweep as run_sweep
+
+    reporter = None if quiet else RichReporter(err)
+    with user_errors():
+        request = SweepRequest(
+            target=target,
+            vary=tuple(vary or ()),
+            overrides=tuple(set_ or ()),
+            sampler=sampler,
+            samples=samples,
+            replications=replications,
+            seed=seed,
+            out=out_dir,
+            resume=resume,
+            workers=max(1, workers),
+            dask=dask,
+            chunk_size=chunk_size,
+        )
+        try:
+            summary = run_sweep(request, reporter)
+        except SweepInterrupted as exc:
+            if reporter:
+                reporter.stop()
+            fail(str(exc), EXIT_INTERRUPTED)
+        finally:
+            if reporter:
+                reporter.stop()
+        if quiet:
+            out.print(str(summary.sweep_dir), highlight=False)
+        else:
+            out.print(summary_table(summary))
+
+
+@app.command()
+def sensitivity(
+    sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory made with --sampler sobol")],
+    kpi: Annotated[
+        str,
+        typer.Option(help="scope:name:kpi, e.g. node:border:wait_hours_mean, or a corridor KPI"),
+    ] = "corridor::transit_days_mean",
+    resamples: Annotated[int, typer.Option(help="bootstrap resamples for the CIs")] = 1000,
+    confidence: Annotated[float, typer.Option(help="confidence level of the CIs")] = 0.95,
+) -> None:
+    """Sobol indices (first order S1 and total ST, with CIs) of a KPI to the varied parameters."""
+    from sim.analysis.sensitivity import analyse_sweep
+
+    with user_errors():
+        doc = analyse_sweep(sweep_dir, kpi, resamples=resamples, confidence=confidence)
+        table = Table(
+            title=f"Sobol indices of {doc['kpi']} ({doc['points']} points, "
+            f"mean of {doc['replications']} replication(s) each)",
+            title_justify="left",
+        )
+        for col in ("parameter", "S1", "± S1", "ST", "± ST"):
+            table.add_column(col, justify="left" if col == "parameter" else "right")
+        for path, ix in doc["parameters"].items():
+            table.add_row(path, *(f"{ix[k]:.3f}" for k in ("S1", "S1_conf", "ST", "ST_conf")))
+        out.print(table)
+        out.print(f"wrote {sweep_dir / 'sensitivity.json'}", highlight=False)
+
+
+@app.command("sweep-table")
+def sweep_table_command(
+    sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory")],
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(help="KPI, node:ID:KPI or flow:ID:KPI (repeatable)"),
+    ] = None,
+) -> None:
+    """A Markdown table of a sweep: one row per point, mean and 95% CI of each metric."""
+    from sim.analysis.sweep_table import DEFAULT_METRICS, sweep_table
+
+    with user_errors():
+        sys.stdout.write(sweep_table(sweep_dir, metric or list(DEFAULT_METRICS)) + "\n")
