@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench calibrate headline clean
+.PHONY: demo test lint typecheck unit wheel-check bench calibrate headline clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,18 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# a wheel built as a user's `pip install .` would build it, installed into a fresh venv (not
+# editable), then run/plot/compare/report from outside the checkout: catches a subpackage or
+# data file missing from the wheel, which editable installs hide
+WHEEL_DIR := build/wheel-check
+wheel-check: $(STAMP)
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
+	$(BIN)/python -m build --wheel --outdir $(WHEEL_DIR)/dist . > $(WHEEL_DIR)/build.log
+	$(PYTHON) -m venv $(WHEEL_DIR)/venv
+	$(WHEEL_DIR)/venv/bin/python -m pip install --quiet $(WHEEL_DIR)/dist/*.whl
+	bash tests/smoke/wheel_smoke.sh $(WHEEL_DIR)/venv/bin/corridor . $(WHEEL_DIR)/smoke
+
+test: lint typecheck unit wheel-check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
