@@ -2,10 +2,10 @@
 
 For each scenario (a YAML path, or ``synthetic`` for the corridor-sized stand-in of
 ``benchmarks/synthetic.py``) the horizon is set to 365 days (the scenario's own warm-up is
-kept) and replication 0 runs ``--repeats`` times; medians are printed. Phases are the ones
-``sim.runner.run_replication`` strings together: build (network, train plan, model with its
-preallocated records), run (the SimPy event loop), KPIs, tables (the flat columns written
-to Parquet by ``corridor run``).
+kept) and replication 0 runs ``--repeats`` times; medians are printed. Phases are the
+ones ``sim.engine.replications.run_replication`` strings together: build (network, train
+plan, model with its preallocated records), run (the SimPy event loop), KPIs, tables (the
+flat columns written to Parquet by ``corridor run``).
 
 Events are the SimPy events the run scheduled (timeouts, resource requests and releases,
 process starts), read from the environment's event counter after the run; events/s divides

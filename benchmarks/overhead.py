@@ -7,8 +7,9 @@ busiest station runs at utilisation 0.70. The same workload is written twice:
 * ``raw``: idiomatic SimPy — one process per train, ``simpy.Resource`` per station,
   ``with res.request()``, draws from ``random.Random``; it records only the end-to-end times
   it needs for the mean and p95.
-* ``sim``: the same line as a corridor scenario (a dict validated into ``sim.config.Scenario``)
-  run by ``sim.runner.run_replication(..., with_tables=False)``: demand planning, network
+* ``sim``: the same line as a corridor scenario (a dict validated into
+  ``sim.config.scenario.Scenario``) run by
+  ``sim.engine.replications.run_replication(..., with_tables=False)``: demand planning, network
   build, the model with its per-visit records and capacity machinery, and every KPI.
 
 Both run alternately in this process (median of ``--repeats``); the printed ratio sim/raw is

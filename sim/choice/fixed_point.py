@@ -365,7 +365,7 @@ def run_final(
 def with_chosen_demand(scenario: Scenario, workers: int = 1) -> Scenario:
     """The scenario with its rail demand set by the mode choice (solved to the fixed point),
     or unchanged when the choice is absent or off: for front ends that run replications
-    themselves (comparisons, sweeps) rather than through :func:`sim.pipeline.execute`."""
+    themselves (comparisons, sweeps) rather than through :func:`sim.workflow.run.execute`."""
     mc = scenario.mode_choice
     if mc is None or not mc.enabled:
         return scenario

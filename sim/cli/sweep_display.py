@@ -25,7 +25,7 @@ from sim.sweep.runner import SweepSummary
 
 
 class RichReporter:
-    """Implements :class:`sim.sweep.Reporter` with a rich progress bar on stderr."""
+    """Implements :class:`sim.sweep.runner.Reporter` with a rich progress bar on stderr."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
