@@ -1,42 +1,177 @@
-"""The catalogue of KPIs a run reports, with their units.
+"""Every KPI once: its name, scope, unit, label and definition, and how its numbers are shown.
 
-One place for names and units, below every stage: the engine computes these KPIs, the
-store writes them into summary.json, and the tables, plots and report label them.
+The simulation writes ``summary.json`` with the units listed here; the terminal tables, the
+comparison, the plots and the report take labels and units from here too, so no module
+hard-codes a unit or a label, and a fraction is never shown in one place as "57.9%" and in
+another as "0.58". Differences of a fraction are percentage points ("+12.3 pp"), never
+percent: percent is reserved for *relative* changes ("+20.1 %" of the baseline).
+
+This module imports nothing from the package, so everything can use it.
 """
 
 from __future__ import annotations
 
-CORRIDOR_UNITS: dict[str, str] = {
-    "trains_departed": "trains",
-    "trains_delivered": "trains",
-    "teu_delivered": "TEU",
-    "throughput_teu_per_day": "TEU/day",
-    "transit_days_mean": "days",
-    "transit_days_p95": "days",
-    "trains_in_system_end": "trains",
-    "teu_in_system_end": "TEU",
-}
+import math
+from dataclasses import dataclass
+
+SCOPES = ("corridor", "node", "flow")
+FRACTION = "fraction"
 
 
-NODE_UNITS: dict[str, str] = {
-    "trains_handled": "trains",
-    "utilisation": "fraction",
-    "wait_hours_mean": "hours",
-    "wait_hours_p95": "hours",
-    "handling_hours_mean": "hours",
-    "queue_mean": "trains",
-    "queue_max": "trains",
-    "queue_end": "trains",
-    "servers_mean": "servers",
-    "capacity_trains_per_day": "trains/day",
-    "recovery_days": "days",
-    "backlog_cleared": "fraction",
-}
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI of one scope. ``source`` says where its per-replication values live:
+    ``summary`` (summary.json and replications.parquet, written by ``corridor run``) or
+    ``visits`` (derived from visits.parquet and trains.parquet when read, see
+    :mod:`sim.store.disruption`), so the results contract stays unchanged."""
+
+    scope: str
+    key: str
+    unit: str
+    label: str
+    definition: str
+    source: str = "summary"
+    absent_is_zero: bool = False  # NaN means "nothing happened" (no backlog: 0 days to clear)
+
+    @property
+    def difference_unit(self) -> str:
+        """The unit of a difference: percentage points for fractions, else the KPI's unit."""
+        return "pp" if self.unit == FRACTION else self.unit
 
 
-FLOW_UNITS: dict[str, str] = {
-    "trains_delivered": "trains",
-    "teu_delivered": "TEU",
-    "transit_days_mean": "days",
-    "transit_days_p95": "days",
-}
+def _k(
+    scope: str, key: str, unit: str, label: str, definition: str, source: str = "summary"
+) -> Kpi:
+    return Kpi(scope, key, unit, label, definition, source, absent_is_zero=key == "recovery_days")
+
+
+CATALOGUE: tuple[Kpi, ...] = (
+    _k("corridor", "trains_departed", "trains", "trains departed",
+       "trains that left their origin inside the measurement window"),
+    _k("corridor", "trains_delivered", "trains", "trains delivered",
+       "trains that reached their destination inside the window"),
+    _k("corridor", "teu_delivered", "TEU", "TEU delivered",
+       "TEU on the trains delivered inside the window"),
+    _k("corridor", "throughput_teu_per_day", "TEU/day", "throughput",
+       "TEU delivered inside the window per day of the window"),
+    _k("corridor", "transit_days_mean", "days", "mean transit time",
+       "door-to-door transit time of the trains delivered inside the window, mean"),
+    _k("corridor", "transit_days_p95", "days", "95th-percentile transit time",
+       "door-to-door transit time of the trains delivered inside the window, 95th percentile"),
+    _k("corridor", "trains_in_system_end", "trains", "trains under way at the end",
+       "trains departed but not delivered when the run ends (a backlog not yet cleared)"),
+    _k("corridor", "teu_in_system_end", "TEU", "TEU under way at the end",
+       "TEU on the trains under way when the run ends"),
+    _k("node", "trains_handled", "trains", "trains handled",
+       "trains whose handling at the node ended inside the window"),
+    _k("node", "utilisation", FRACTION, "utilisation",
+       "busy server-time over available server-time in the window (capacity changes included)"),
+    _k("node", "wait_hours_mean", "hours", "mean wait",
+       "wait before handling of the trains arriving in the window (lower bound if still queued)"),
+    _k("node", "wait_hours_p95", "hours", "95th-percentile wait",
+       "95th percentile of the same waits"),
+    _k("node", "handling_hours_mean", "hours", "mean handling time",
+       "handling time of the trains handled in the window"),
+    _k("node", "queue_mean", "trains", "mean queue", "time-average number of trains waiting"),
+    _k("node", "queue_max", "trains", "peak held trains",
+       "largest number of trains waiting at once in the window"),
+    _k("node", "queue_end", "trains", "queue at the end", "trains waiting when the run ends"),
+    _k("node", "servers_mean", "servers", "mean servers",
+       "time-average number of servers (tracks, cranes) available"),
+    _k("node", "capacity_trains_per_day", "trains/day", "capacity",
+       "mean servers × 24 h / mean handling hours"),
+    _k("node", "recovery_days", "days", "days to clear",
+       "from the end of the last capacity reduction until the queue is back to its level "
+       "before it (a lower bound when it never is)"),
+    _k("node", "backlog_cleared", FRACTION, "backlog cleared",
+       "share of replications whose backlog cleared before the run ended"),
+    _k("node", "caught_wait_hours_mean", "hours", "delay of the trains caught",
+       "mean wait of the trains that arrived while the node's capacity was reduced",
+       source="visits"),
+    _k("node", "teu_wait_days", "TEU·days", "TEU delayed × days",
+       "sum over trains arriving in the window of TEU × days waited at the node", source="visits"),
+    _k("flow", "trains_delivered", "trains", "trains delivered",
+       "trains of the flow delivered inside the window"),
+    _k("flow", "teu_delivered", "TEU", "TEU delivered", "TEU of the flow delivered in the window"),
+    _k("flow", "transit_days_mean", "days", "mean transit time",
+       "transit time of the flow's trains delivered in the window, mean"),
+    _k("flow", "transit_days_p95", "days", "95th-percentile transit time",
+       "transit time of the flow's trains delivered in the window, 95th percentile"),
+)  # fmt: skip
+
+
+def kpis(scope: str, source: str | None = None) -> dict[str, Kpi]:
+    """The KPIs of a scope in catalogue order (only those from ``source`` when given)."""
+    return {
+        k.key: k for k in CATALOGUE if k.scope == scope and (source is None or k.source == source)
+    }
+
+
+def units(scope: str) -> dict[str, str]:
+    """KPI → unit for the KPIs ``corridor run`` writes for a scope (summary.json's blocks)."""
+    return {key: k.unit for key, k in kpis(scope, "summary").items()}
+
+
+def lookup(scope: str, key: str) -> Kpi | None:
+    return kpis(scope).get(key)
+
+
+def _number(value: float) -> str:
+    """Three significant-looking digits: 1,234 / 12.3 / 1.23."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    """A level: fractions as percentages ("57.9%"), other units as three digits."""
+    if value is None or math.isnan(value):
+        return "–"
+    if unit == FRACTION:
+        return _unsigned_zero(f"{value:.1%}")
+    return _unsigned_zero(_number(value))
+
+
+def format_difference(value: float | None, unit: str = "") -> str:
+    """A signed difference in the KPI's difference unit: "+12.3 pp" for a fraction, "+4.50"
+    otherwise (the unit is printed next to it by the caller); zero is never "-0.0"."""
+    if value is None or math.isnan(value):
+        return "–"
+    if unit == FRACTION:
+        return _signed(f"{value * 100:.1f}") + " pp"
+    return _signed(_number(value))
+
+
+def format_relative(value: float | None) -> str:
+    """A relative change in percent of the baseline ("+20.1%"), never "-0.0%"."""
+    if value is None or math.isnan(value):
+        return "–"
+    return _signed(f"{value * 100:.1f}") + "%"
+
+
+def _unsigned_zero(text: str) -> str:
+    """ "-0.0" and "-0.0%" come from rounding a tiny negative number: show them as zero."""
+    stripped = text.lstrip("-")
+    if text.startswith("-") and not any(ch in "123456789" for ch in stripped):
+        return stripped
+    return text
+
+
+def _signed(text: str) -> str:
+    """Prefix "+" to positive figures; zero (after rounding) gets no sign at all."""
+    text = _unsigned_zero(text)
+    if text.startswith("-") or not any(ch in "123456789" for ch in text):
+        return text
+    return "+" + text
+
+
+CORRIDOR_UNITS: dict[str, str] = units("corridor")
+
+
+NODE_UNITS: dict[str, str] = units("node")
+
+
+FLOW_UNITS: dict[str, str] = units("flow")

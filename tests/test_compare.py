@@ -117,7 +117,8 @@ def test_compare_command_writes_chart_and_csv(
     assert result.exit_code == 0, result.output
     assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()
     lines = csv.read_text().strip().splitlines()
-    assert len(lines) == 1 + 2 and all(",True" in line for line in lines[1:])
+    # the closure leads with its four disruption KPIs at brest, then the asked metric
+    assert len(lines) == 1 + 2 * 5 and all(",True" in line for line in lines[1:])
 
 
 @pytest.mark.parametrize(

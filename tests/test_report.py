@@ -13,9 +13,9 @@ from PIL import Image
 from plot_fixtures import three_paired_runs
 from typer.testing import CliRunner
 
-from sim.analysis.compare import format_value
 from sim.cli.app import app
 from sim.errors import ConfigError
+from sim.formatting import format_value
 from sim.plots import RUN_KINDS
 from sim.report.html import write_report
 from sim.store.runs import RunData

@@ -1,10 +1,11 @@
 """Differences between scenarios and the first (the baseline): numbers only, no drawing.
 
-Two runs with the same root seed and the same replications share common random numbers
-wherever they share elements (streams are keyed by name), so replication r of one is paired
-with replication r of the other and the difference gets a Student-t interval over the pairs:
-much tighter than comparing two independent means. Runs with different seeds or counts are
-independent samples; then a Welch interval is used, and the result says so.
+Two runs with the same root seed share common random numbers wherever they share elements
+(streams are keyed by name), so replication r of one is paired with replication r of the
+other and the difference gets a Student-t interval over the pairs (the replications both
+have, when the counts differ): much tighter than comparing two independent means. Runs with
+different seeds are independent samples; then a Welch interval is used, and the result says
+why. Differences of a fraction are in percentage points (``pp``), see the KPI catalogue.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from sim.formatting import format_value
+from sim.formatting import format_difference, format_relative
+from sim.kpis import lookup
 from sim.stats import estimate
+from sim.store.disruption import DISRUPTION_KPIS, disrupted_node
 from sim.store.runs import FloatArray, Metric, RunData
 
 
@@ -35,10 +38,17 @@ class Difference:
     ci_high: float
     n: int
     paired: bool
+    why_unpaired: str = ""  # when not paired: the reason, for the legend
 
     @property
     def method(self) -> str:
         return "paired" if self.paired else "Welch"
+
+    @property
+    def unit(self) -> str:
+        """The unit of the difference: ``pp`` (percentage points) for a fraction."""
+        kpi = lookup(self.metric.scope, self.metric.kpi)
+        return kpi.difference_unit if kpi else self.metric.unit
 
     @property
     def relative(self) -> float:
@@ -54,12 +64,8 @@ class Difference:
 
 
 def pairable(a: RunData, b: RunData) -> bool:
-    """Same root seed and replication indices: replication r of each used the same streams."""
-    if a.root_seed != b.root_seed or a.replications != b.replications:
-        return False
-    reps_a = a.table("replications")["replication"].to_numpy()
-    reps_b = b.table("replications")["replication"].to_numpy()
-    return bool(np.array_equal(np.unique(reps_a), np.unique(reps_b)))
+    """Same root seed: replication r of each used the same streams, whatever the counts."""
+    return a.root_seed == b.root_seed
 
 
 def paired_interval(
@@ -92,13 +98,54 @@ def welch_interval(
 
 
 def difference(base: RunData, other: RunData, metric: Metric, confidence: float) -> Difference:
+    """``other − base``: paired over the replications both have when the root seeds match
+    (replication r of each drew the same streams, even if one run has more replications),
+    otherwise a Welch interval over independent samples."""
     reps_b, vals_b = base.values(metric)
     reps_o, vals_o = other.values(metric)
-    paired = pairable(base, other) and np.array_equal(reps_b, reps_o)
-    interval = paired_interval if paired else welch_interval
-    mean, low, high, n = interval(vals_b, vals_o, confidence)
     base_mean = float(np.nanmean(vals_b)) if np.any(~np.isnan(vals_b)) else math.nan
-    return Difference(metric, other.label, base.label, base_mean, mean, low, high, n, paired)
+    common, at_b, at_o = np.intersect1d(reps_b, reps_o, return_indices=True)
+    if pairable(base, other) and len(common):
+        mean, low, high, n = paired_interval(vals_b[at_b], vals_o[at_o], confidence)
+        return Difference(metric, other.label, base.label, base_mean, mean, low, high, n, True)
+    why = "different root seeds" if not pairable(base, other) else "no replication in common"
+    mean, low, high, n = welch_interval(vals_b, vals_o, confidence)
+    return Difference(
+        metric, other.label, base.label, base_mean, mean, low, high, n, False, why_unpaired=why
+    )
+
+
+def pairing_legend(diffs: list[Difference]) -> list[str]:
+    """One line per interval method actually used (none when nothing was compared)."""
+    lines = []
+    if any(d.paired for d in diffs):
+        lines.append(
+            "paired: replication r against replication r of the baseline "
+            "(same root seed, common random numbers)"
+        )
+    reasons = sorted({d.why_unpaired for d in diffs if not d.paired})
+    if reasons:
+        lines.append(f"Welch, unpaired: {'; '.join(reasons)}")
+    return lines
+
+
+def leading_metrics(runs: list[RunData], metrics: list[Metric]) -> list[Metric]:
+    """The metrics of a comparison with the disruption KPIs first when a later run has a
+    disruption the baseline lacks: annual means hide a two-week closure."""
+    if len(runs) < 2:
+        return metrics
+    found = disrupted_node(
+        runs[0].scenario, runs[0].summary["nodes"], [r.scenario for r in runs[1:]]
+    )
+    if found is None:
+        return metrics
+    node, windows = found
+    lead = [
+        Metric("node", node, kpi, windows if kpi == "caught_wait_hours_mean" else ())
+        for kpi in DISRUPTION_KPIS
+    ]
+    keys = {m.key for m in lead}
+    return lead + [m for m in metrics if m.key not in keys]
 
 
 def differences(runs: list[RunData], metrics: list[Metric]) -> list[Difference]:
@@ -117,16 +164,15 @@ def difference_rows(diffs: list[Difference]) -> list[dict[str, str]]:
     rows = []
     for d in diffs:
         unit = d.metric.unit
-        signed = format_value(d.mean, unit)
         rows.append(
             {
                 "metric": d.metric.key,
                 "scenario": d.scenario,
                 "baseline": d.base,
-                "difference": signed if d.mean < 0 or signed == "–" else f"+{signed}",
-                "ci": f"{format_value(d.ci_low, unit)} … {format_value(d.ci_high, unit)}",
-                "relative": "–" if math.isnan(d.relative) else f"{d.relative:+.1%}",
-                "unit": unit,
+                "difference": format_difference(d.mean, unit),
+                "ci": f"{format_difference(d.ci_low, unit)} … {format_difference(d.ci_high, unit)}",
+                "relative": format_relative(d.relative),
+                "unit": d.unit,
                 "n": str(d.n),
                 "method": d.method,
                 "significant": "yes" if d.significant else "no",

@@ -33,7 +33,14 @@ def compare(
 ) -> None:
     """Bars with CIs per scenario, and differences from the first run (paired when seeds match)."""
     # imported here, not at the top: matplotlib is slow to import and `run` never needs it
-    from sim.analysis.compare import DEFAULT_METRICS, difference_rows, differences, write_csv
+    from sim.analysis.compare import (
+        DEFAULT_METRICS,
+        difference_rows,
+        differences,
+        leading_metrics,
+        pairing_legend,
+        write_csv,
+    )
     from sim.plots import save_figure
     from sim.plots.common import check_format
     from sim.plots.comparison import comparison_figure
@@ -41,26 +48,24 @@ def compare(
 
     with user_errors():
         check_format(out_file)
-        metrics = [parse_metric(m) for m in (metric or DEFAULT_METRICS)]
         opened = open_runs(runs)
+        metrics = leading_metrics(opened, [parse_metric(m) for m in (metric or DEFAULT_METRICS)])
         diffs = differences(opened, metrics)
         save_figure(comparison_figure(opened, metrics, diffs), out_file)
         if diffs:
             conf = round(opened[0].confidence * 100)
-            mixed = any(not d.paired for d in diffs)
+            mixed = len({d.paired for d in diffs}) > 1
             table = Table(title=f"difference from {opened[0].label}", title_justify="left")
             heads = ["metric", "scenario", "difference", f"{conf}% CI", "relative"]
             for head in heads + (["interval"] if mixed else []):
                 left = head in heads[:2]
                 table.add_column(head, justify="left" if left else "right", overflow="fold")
             for row in difference_rows(diffs):
-                unit = f" {row['unit']}" if row["unit"] not in ("", "fraction") else ""
+                unit = f" {row['unit']}" if row["unit"] not in ("", "pp") else ""
                 cells = [row["metric"], row["scenario"], row["difference"] + unit, row["ci"]]
                 table.add_row(*cells, row["relative"], *([row["method"]] if mixed else []))
             out.print(table)
-            paired = "paired: replication r against r of the baseline (same root seed)"
-            welch = "Welch: unpaired, the runs have different root seeds or replication counts"
-            out.print(f"{paired}\n{welch}" if mixed else paired, highlight=False)
+            out.print("\n".join(pairing_legend(diffs)), highlight=False, markup=False)
         if csv_file is not None:
             write_csv(diffs, csv_file)
             out.print(f"wrote {csv_file}", highlight=False)

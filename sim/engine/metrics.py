@@ -22,6 +22,8 @@ from sim.stats import StepPath
 
 FloatArray = NDArray[np.float64]
 
+# units (and labels, definitions) live in the KPI catalogue; these are the KPIs computed here
+
 
 def _p95(values: FloatArray) -> float:
     return float(np.percentile(values, 95)) if len(values) else math.nan

@@ -11,7 +11,9 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.analysis.compare import Difference
+from sim.analysis.compare import Difference, pairing_legend
+from sim.formatting import format_difference, format_relative
+from sim.kpis import FRACTION
 from sim.plots.common import new_figure
 from sim.store.runs import Metric, RunData
 
@@ -52,9 +54,14 @@ def comparison_figure(
             if d is None or math.isnan(d.mean):
                 continue
             mark = ("*" if d.significant else "") + ("" if d.paired else "†")
-            # relative to the baseline, or absolute when the baseline is 0
+            # fractions in percentage points; others relative to the baseline, or absolute
+            # when the baseline is 0
+            if metric.unit == FRACTION or math.isnan(d.relative):
+                text = format_difference(d.mean, metric.unit)
+            else:
+                text = format_relative(d.relative)
             ax.annotate(
-                (f"{d.mean:+.3g}" if math.isnan(d.relative) else f"{d.relative:+.1%}") + mark,
+                text + mark,
                 (x[i], np.nan_to_num(high[i], nan=mean[i])),
                 xytext=(0, 3),
                 textcoords="offset points",
@@ -76,15 +83,15 @@ def comparison_figure(
     for ax in axes[len(metrics) :]:
         ax.set_visible(False)
     conf = round(runs[0].confidence * 100)
-    if all(d.paired for d in diffs):
-        how = "paired by replication (common random numbers)"
-    elif any(d.paired for d in diffs):
-        how = "paired where root seeds match; † Welch, unpaired"
-    else:
-        how = "† Welch, unpaired: different root seeds"
+    how = "; ".join(
+        ("† " + line if line.startswith("Welch") else "paired by replication")
+        for line in pairing_legend(diffs)
+    )
     fig.suptitle(
         f"Scenarios compared: mean and {conf}% CI across replications\n"
-        f"labels: difference from {runs[0].label}, {how}; * = CI excludes 0",
+        f"labels: difference from {runs[0].label}"
+        + (f", {how}" if how else "")
+        + "; * = CI excludes 0",
         fontsize="medium",
         fontweight="bold",
     )

@@ -18,14 +18,20 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from sim.analysis.compare import DEFAULT_METRICS, difference_rows, differences
+from sim.analysis.compare import (
+    DEFAULT_METRICS,
+    difference_rows,
+    differences,
+    leading_metrics,
+    pairing_legend,
+)
 from sim.errors import ConfigError
 from sim.formatting import format_value
-from sim.kpis import CORRIDOR_UNITS
+from sim.kpis import kpis
 from sim.plots import RUN_KINDS, PlotOptions, run_figure
 from sim.plots.common import event_kind
 from sim.plots.comparison import comparison_figure
-from sim.store.runs import KPI_NAMES, Metric, RunData, open_runs, parse_metric
+from sim.store.runs import Metric, RunData, open_runs, parse_metric
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;
@@ -139,8 +145,9 @@ def kpi_table(runs: list[RunData]) -> str:
     conf = round(runs[0].confidence * 100)
     head = ["KPI", "unit"] + [f"{_e(r.label)}<br>mean ({conf}% CI)" for r in runs]
     rows = []
-    for kpi, unit in CORRIDOR_UNITS.items():
-        row = [KPI_NAMES.get(kpi, kpi.replace("_", " ")), unit]
+    for kpi, info in kpis("corridor", "summary").items():
+        unit = info.unit
+        row = [f'<span title="{_e(info.definition)}">{_e(info.label)}</span>', unit]
         for r in runs:
             est = r.summary["kpis"][kpi]
             mean = format_value(_f(est["mean"]), unit)
@@ -198,11 +205,7 @@ def comparison_section(runs: list[RunData], metrics: list[Metric]) -> str:
             left=2,
         )
     )
-    if any(not d.paired for d in diffs):
-        out.append(
-            "<p class=note>Unpaired rows: the runs used different root seeds or "
-            "replication counts, so a Welch interval is used instead of a paired one.</p>"
-        )
+    out += [f"<p class=note>{_e(line)}</p>" for line in pairing_legend(diffs)]
     return "\n".join(out)
 
 
@@ -252,7 +255,7 @@ def write_report(
     if out.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(str(out), (), "the report is HTML: give a .html file")
     runs = open_runs(paths)
-    chosen = [parse_metric(m) for m in (metrics or DEFAULT_METRICS)]
+    chosen = leading_metrics(runs, [parse_metric(m) for m in (metrics or DEFAULT_METRICS)])
     text = render(runs, chosen, kinds)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")

@@ -21,32 +21,14 @@ from numpy.typing import NDArray
 
 from sim.config.scenario import Event, Scenario, event_hours
 from sim.errors import ConfigError
-from sim.kpis import CORRIDOR_UNITS, FLOW_UNITS, NODE_UNITS
+from sim.kpis import FRACTION, kpis, lookup
+from sim.stats import estimate
+from sim.store.disruption import derived_values, reduction_windows
 from sim.store.run_dir import is_run_dir, read_manifest, read_summary, read_table
+from sim.suggest import did_you_mean
 
 FloatArray = NDArray[np.float64]
 SCOPES = ("corridor", "node", "flow")
-
-
-KPI_NAMES = {
-    "throughput_teu_per_day": "throughput",
-    "teu_delivered": "TEU delivered",
-    "trains_delivered": "trains delivered",
-    "trains_departed": "trains departed",
-    "transit_days_mean": "mean transit time",
-    "transit_days_p95": "95th-percentile transit time",
-    "trains_in_system_end": "trains under way at the end",
-    "teu_in_system_end": "TEU under way at the end",
-    "wait_hours_mean": "mean wait",
-    "wait_hours_p95": "95th-percentile wait",
-    "handling_hours_mean": "mean handling time",
-    "queue_mean": "mean queue",
-    "queue_max": "largest queue",
-    "queue_end": "queue at the end",
-    "servers_mean": "mean servers",
-    "capacity_trains_per_day": "capacity",
-    "trains_handled": "trains handled",
-}
 
 
 @dataclass(frozen=True)
@@ -56,6 +38,8 @@ class Metric:
     scope: str
     name: str
     kpi: str
+    # days (from start_date) a derived disruption KPI looks at; () means the run's own events
+    window: tuple[tuple[float, float], ...] = ()
 
     @property
     def key(self) -> str:
@@ -63,15 +47,17 @@ class Metric:
 
     @property
     def unit(self) -> str:
-        units = {"corridor": CORRIDOR_UNITS, "node": NODE_UNITS, "flow": FLOW_UNITS}[self.scope]
-        return units.get(self.kpi, "")
+        kpi = lookup(self.scope, self.kpi)
+        return kpi.unit if kpi else ""
 
     @property
     def label(self) -> str:
         """For titles and axes: ``brest: 95th-percentile wait (hours)``."""
+        kpi = lookup(self.scope, self.kpi)
+        name = kpi.label if kpi else self.kpi.replace("_", " ")
         where = "" if self.scope == "corridor" else f"{self.name}: "
-        unit = f" ({self.unit})" if self.unit and self.unit != "fraction" else ""
-        return f"{where}{KPI_NAMES.get(self.kpi, self.kpi.replace('_', ' '))}{unit}"
+        unit = f" ({self.unit})" if self.unit and self.unit != FRACTION else ""
+        return f"{where}{name}{unit}"
 
 
 def parse_metric(text: str) -> Metric:
@@ -83,11 +69,10 @@ def parse_metric(text: str) -> Metric:
         metric = Metric(parts[0], parts[1] if parts[0] != "corridor" else "", parts[2])
     else:
         raise ConfigError("--metric", (), f"'{text}': use KPI, node:ID:KPI or flow:ID:KPI")
-    known = {"corridor": CORRIDOR_UNITS, "node": NODE_UNITS, "flow": FLOW_UNITS}[metric.scope]
+    known = kpis(metric.scope)
     if metric.kpi not in known:
-        raise ConfigError(
-            "--metric", (), f"unknown {metric.scope} KPI '{metric.kpi}' (known: {', '.join(known)})"
-        )
+        hint = did_you_mean(metric.kpi, known) or f" (known: {', '.join(known)})"
+        raise ConfigError("--metric", (), f"unknown {metric.scope} KPI '{metric.kpi}'{hint}")
     return metric
 
 
@@ -153,14 +138,20 @@ class RunData:
         return start - run.warmup_days, end - run.warmup_days
 
     def estimate(self, metric: Metric) -> dict[str, Any]:
-        """The KPI's entry in summary.json: mean, ci_low, ci_high, unit."""
+        """The KPI's entry in summary.json: mean, ci_low, ci_high, unit (derived KPIs are
+        estimated here from their per-replication values, the same way)."""
+        kpi = lookup(metric.scope, metric.kpi)
+        if kpi is not None and kpi.source != "summary":
+            _, vals = self.values(metric)
+            return estimate(vals.tolist(), self.confidence).as_dict(kpi.unit)
         if metric.scope == "corridor":
             block = self.summary["kpis"]
         else:
             group = self.summary["nodes" if metric.scope == "node" else "flows"]
             if metric.name not in group:
+                hint = did_you_mean(metric.name, group)
                 raise ConfigError(
-                    str(self.path), (), f"no {metric.scope} '{metric.name}' in this run"
+                    str(self.path), (), f"no {metric.scope} '{metric.name}' in this run{hint}"
                 )
             block = group[metric.name]
         result: dict[str, Any] = block[metric.kpi]
@@ -168,6 +159,11 @@ class RunData:
 
     def values(self, metric: Metric) -> tuple[NDArray[np.int64], FloatArray]:
         """Per-replication values of a KPI from replications.parquet, ordered by replication."""
+        kpi = lookup(metric.scope, metric.kpi)
+        if kpi is not None and kpi.source != "summary":
+            self.estimate(Metric(metric.scope, metric.name, "queue_max"))  # names a missing node
+            windows = metric.window or reduction_windows(self.scenario).get(metric.name, [])
+            return derived_values(metric.kpi, metric.name, self.table, self.horizon_days, windows)
         self.estimate(metric)  # names a missing node or flow clearly
         t = self.table("replications")
         mask = pc.and_(
@@ -178,6 +174,8 @@ class RunData:
         reps = np.asarray(rows["replication"].to_numpy(), dtype=np.int64)
         vals = np.asarray(rows["value"].to_numpy(zero_copy_only=False), dtype=float)
         order = np.argsort(reps, kind="stable")
+        if kpi is not None and kpi.absent_is_zero:
+            vals = np.nan_to_num(vals, nan=0.0)
         return reps[order], vals[order]
 
 
