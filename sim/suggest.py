@@ -7,7 +7,10 @@ params files, so every message about an unknown name offers the closest known on
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel
 
 
 def close_matches(word: str, known: Iterable[str], n: int = 3) -> list[str]:
@@ -30,3 +33,34 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     if not found:
         return ""
     return " (did you mean " + " or ".join(f"'{f}'" for f in found) + "?)"
+
+
+def fields_at(model: type[BaseModel], path: Sequence[str | int]) -> list[str]:
+    """The field names a model allows at the mapping ``path`` leads to (the parent of an
+    unknown field), walking through ``dict[str, Model]`` collections and optional models.
+    Empty when the path does not lead to a model."""
+    current: Any = model
+    for part in path:
+        current = _unwrap(current)
+        if get_origin(current) is dict:
+            current = get_args(current)[1]  # part is a key of the collection
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            if part not in current.model_fields:
+                return []
+            current = current.model_fields[str(part)].annotation
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``Model | None`` → ``Model`` (the first member that is a model or a dict)."""
+    if isinstance(annotation, type) or get_origin(annotation) is dict:
+        return annotation
+    for arg in get_args(annotation):
+        if (isinstance(arg, type) and issubclass(arg, BaseModel)) or get_origin(arg) is dict:
+            return arg
+    return annotation

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from sim.choice.fixed_point import Iteration
+from sim.cli.app import warn
 from sim.cli.choice_print import iteration_line
 from sim.cli.common import EXIT_INPUT, app, err, out, print_summary, user_errors
 from sim.cli.validate import check_file
@@ -39,6 +40,9 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="print only the run directory")
     ] = False,
+    strict: Annotated[
+        bool, typer.Option(help="refuse a scenario with warnings (e.g. an event outside the run)")
+    ] = False,
 ) -> None:
     """Simulate a scenario; print KPIs with confidence intervals; write a results directory."""
     with user_errors():
@@ -49,6 +53,7 @@ def run(
             seed=seed,
             out=out_dir,
             workers=max(1, workers),
+            strict=strict,
         )
 
         def progress(o: ReplicationOutput) -> None:
@@ -62,7 +67,7 @@ def run(
             if not quiet:
                 err.print(f"  mode choice {iteration_line(it)}", highlight=False)
 
-        outcome = execute(request, on_done=progress, on_iteration=iteration)
+        outcome = execute(request, on_done=progress, on_iteration=iteration, on_warning=warn)
         if quiet:
             out.print(str(outcome.run_dir), highlight=False)
             return
@@ -73,12 +78,13 @@ def run(
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="scenario, params or sweep files")],
+    strict: Annotated[bool, typer.Option(help="count warnings as errors")] = False,
 ) -> None:
     """Check files; exit 0 when all are valid, 2 otherwise (one line per bad file)."""
     bad = 0
     for path in files:
         try:
-            kind = check_file(path)
+            kind = check_file(path, on_warning=None if strict else warn)
             out.print(f"ok: {path} ({kind})", highlight=False)
         except ConfigError as exc:
             bad += 1

@@ -6,21 +6,29 @@ section; a sweep file by planning the sweep, which validates every point it woul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from sim.config.checks import scenario_warnings
 from sim.config.loader import load_raw, load_scenario, validate_fragment
+from sim.errors import ConfigError
 from sim.sweep.plan import SweepRequest, plan_sweep
 from sim.sweep.spec import is_sweep_file
 
 
-def check_file(path: Path) -> str:
-    """Raise ConfigError on the first problem; return what the file is."""
+def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = None) -> str:
+    """Raise ConfigError on the first problem; return what the file is. Warnings (see
+    :mod:`sim.config.checks`) go to ``on_warning``, or are raised when it is None."""
     raw = load_raw(path)
     if is_sweep_file(raw.data):
         plan = plan_sweep(SweepRequest(target=path))
         return f"sweep, {len(plan.points)} point(s)"
     if "nodes" in raw.data:
-        load_scenario(path)
+        scenario, merged = load_scenario(path)
+        for warning in scenario_warnings(scenario, merged):
+            if on_warning is None:
+                raise warning
+            on_warning(warning)
         return "scenario"
     validate_fragment(raw)
     return "params"

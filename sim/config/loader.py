@@ -18,7 +18,8 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from sim.config.scenario import Scenario, check_references
-from sim.errors import ConfigError, Path_
+from sim.errors import ConfigError, Path_, format_path
+from sim.suggest import did_you_mean, fields_at
 
 
 @dataclass
@@ -119,10 +120,12 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> RawScenario:
 
 
 def parse_override(text: str) -> tuple[Path_, Any]:
-    """``nodes.brest.servers=4`` → (('nodes', 'brest', 'servers'), 4); the value is YAML."""
+    """``nodes.brest.servers=4`` → (('nodes', 'brest', 'servers'), 4); the value is YAML.
+    A leading ``+`` (may add an element) is not part of the path: see :func:`wants_new`."""
     if "=" not in text:
         raise ConfigError("--set", (), f"'{text}' is not of the form dotted.path=value")
     key, _, raw_value = text.partition("=")
+    key = key.strip().removeprefix("+")
     parts: list[str | int] = []
     for part in key.strip().split("."):
         if not part:
@@ -135,8 +138,39 @@ def parse_override(text: str) -> tuple[Path_, Any]:
     return tuple(parts), value
 
 
-def apply_override(raw: RawScenario, path: Path_, value: Any, source: str) -> None:
-    """Set one field of the merged document; intermediate mappings are created if missing."""
+ELEMENTS = {"nodes": "node", "links": "link", "routes": "route", "flows": "flow", "events": "event"}
+
+
+def check_element_exists(raw: RawScenario, path: Path_, source: str, create: bool) -> None:
+    """An override never adds a node, link, route, flow or event by accident: a typo such as
+    ``nodes.brset.servers=2`` would otherwise run with an extra, empty node and exit 0. Adding
+    one is asked for with a ``+`` before the key (``+events.strike={...}``)."""
+    if len(path) < 2 or path[0] not in ELEMENTS or create:
+        return
+    group = raw.data.get(str(path[0]))
+    known = group if isinstance(group, dict) else {}
+    if path[1] in known:
+        return
+    kind = ELEMENTS[str(path[0])]
+    raise ConfigError(
+        source,
+        path[:2],
+        f"no {kind} '{path[1]}' in the scenario{did_you_mean(str(path[1]), known)}; "
+        f"to add one, write the key with a + in front (+{format_path(path)}=...)",
+    )
+
+
+def wants_new(text: str) -> bool:
+    """``+events.strike={...}``: the user asks for an element the scenario does not have."""
+    return text.lstrip().startswith("+")
+
+
+def apply_override(
+    raw: RawScenario, path: Path_, value: Any, source: str, create: bool = False
+) -> None:
+    """Set one field of the merged document; intermediate mappings are created if missing,
+    but a scenario element (node, link, route, flow, event) only when ``create`` is set."""
+    check_element_exists(raw, path, source, create)
     cur: Any = raw.data
     for i, part in enumerate(path[:-1]):
         if isinstance(cur, list) and isinstance(part, int):
@@ -170,7 +204,8 @@ def validate_raw(raw: RawScenario) -> Scenario:
         first = errors[0]
         path = _document_path(raw.data, first["loc"])
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise ConfigError(raw.source_of(path), path, _message(first) + more) from None
+        hint = _typo_of_element(raw, path) if first["type"] == "missing" else ""
+        raise ConfigError(raw.source_of(path), path, _message(first) + more + hint) from None
     problems = check_references(scenario)
     if problems:
         path, message = problems[0]
@@ -179,10 +214,25 @@ def validate_raw(raw: RawScenario) -> Scenario:
     return scenario
 
 
+def _typo_of_element(raw: RawScenario, path: Path_) -> str:
+    """A required field missing from an element whose name is close to another's is most
+    likely a typo that made a new element instead of changing one."""
+    if len(path) < 3 or path[0] not in ELEMENTS:
+        return ""
+    group = raw.data.get(str(path[0]))
+    others = [k for k in group if k != path[1]] if isinstance(group, dict) else []
+    hint = did_you_mean(str(path[1]), others)
+    if not hint:
+        return ""
+    return f"; '{path[1]}' is a new {ELEMENTS[str(path[0])]}{hint}"
+
+
 def _message(error: Mapping[str, Any]) -> str:
     msg = str(error["msg"])
     if error["type"] == "extra_forbidden":
-        return "unknown field"
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and "[" in p)]
+        known = fields_at(Scenario, loc[:-1]) if loc else []
+        return "unknown field" + (did_you_mean(str(loc[-1]), known) if loc else "")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if error["type"] not in ("missing",) and "input" in error:
@@ -243,8 +293,8 @@ def load_scenario(
     raw = load_raw(Path(path))
     for text in overrides:
         key, value = parse_override(text)
-        apply_override(raw, key, value, f"--set {text}")
+        apply_override(raw, key, value, f"--set {text}", create=wants_new(text))
     for dotted, value in (values or {}).items():
         key, _ = parse_override(f"{dotted}=0")
-        apply_override(raw, key, value, f"{dotted}={value}")
+        apply_override(raw, key, value, f"{dotted}={value}", create=wants_new(dotted))
     return validate_raw(raw), raw

@@ -17,7 +17,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim.config.loader import RawScenario, apply_override, load_raw, read_yaml, validate_raw
+from sim.config.loader import (
+    RawScenario,
+    apply_override,
+    load_raw,
+    read_yaml,
+    validate_raw,
+    wants_new,
+)
 from sim.config.loader import parse_override as parse_set
 from sim.config.scenario import Scenario, resolved_document
 from sim.errors import ConfigError
@@ -157,9 +164,10 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     base = load_raw(scenario_file)
     for text in request.overrides:
         key, value = parse_set(text)
-        apply_override(base, key, value, f"--set {text}")
-    for dotted, value in fixed.items():
-        apply_override(base, split_path(dotted), value, f"{source}: set: {dotted}")
+        apply_override(base, key, value, f"--set {text}", create=wants_new(text))
+    for dotted, value in fixed.items():  # "+events.x": the sweep adds an element on purpose
+        key = split_path(dotted.removeprefix("+"))
+        apply_override(base, key, value, f"{source}: set: {dotted}", create=wants_new(dotted))
     base_scenario = validate_raw(copy.deepcopy(base))
     replications = next(
         r for r in (request.replications, reps, base_scenario.run.replications) if r is not None

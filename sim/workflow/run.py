@@ -17,9 +17,11 @@ import yaml
 
 from sim.choice.fixed_point import Iteration, run_final, solve
 from sim.choice.summary import iteration_columns, summary_block
+from sim.config.checks import scenario_warnings
 from sim.config.loader import RawScenario, load_scenario
 from sim.config.scenario import Scenario, resolved_document
 from sim.engine.replications import ReplicationOutput, replication_rows, run_replications, summarise
+from sim.errors import ConfigError
 from sim.store.run_dir import (
     command_line,
     concat_columns,
@@ -39,6 +41,7 @@ class RunRequest:
     out: Path | None = None
     results_root: Path = Path("results")
     workers: int = 1
+    strict: bool = False  # refuse a scenario with warnings (see sim.config.checks)
 
 
 @dataclass
@@ -63,8 +66,14 @@ def execute(
     request: RunRequest,
     on_done: Callable[[ReplicationOutput], None] | None = None,
     on_iteration: Callable[[Iteration], None] | None = None,
+    on_warning: Callable[[ConfigError], None] | None = None,
 ) -> RunOutcome:
     scenario, raw = prepare(request)
+    for warning in scenario_warnings(scenario, raw):
+        if request.strict:
+            raise warning
+        if on_warning is not None:
+            on_warning(warning)
     started = time.perf_counter()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     seed = scenario.run.seed
