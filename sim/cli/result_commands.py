@@ -22,7 +22,7 @@ def compare(
     ],
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", help="KPI, node:ID:KPI or flow:ID:KPI (repeatable)"),
+        typer.Option("--metric", help="KPI, node:NODE:KPI or flow:FLOW:KPI (repeatable)"),
     ] = None,
     out_file: Annotated[Path, typer.Option("--out", help="bar chart, .png or .svg")] = Path(
         "comparison.png"
@@ -91,7 +91,7 @@ def plot(
         str | None, typer.Option(help="train-graph: window FROM:TO in days from start_date")
     ] = None,
     metric: Annotated[
-        str | None, typer.Option(help="sweep: KPI, node:ID:KPI or flow:ID:KPI")
+        str | None, typer.Option(help="sweep: KPI, node:NODE:KPI or flow:FLOW:KPI")
     ] = None,
     x: Annotated[str | None, typer.Option(help="sweep: parameter on the x axis")] = None,
     by: Annotated[

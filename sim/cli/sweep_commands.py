@@ -112,7 +112,7 @@ def sweep_table_command(
     sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory")],
     metric: Annotated[
         list[str] | None,
-        typer.Option(help="KPI, node:ID:KPI or flow:ID:KPI (repeatable)"),
+        typer.Option(help="KPI, node:NODE:KPI or flow:FLOW:KPI (repeatable)"),
     ] = None,
 ) -> None:
     """A Markdown table of a sweep: one row per point, mean and 95% CI of each metric."""

@@ -61,14 +61,14 @@ class Metric:
 
 
 def parse_metric(text: str) -> Metric:
-    """``KPI``, ``corridor::KPI``, ``node:ID:KPI`` or ``flow:ID:KPI`` (checked against units)."""
+    """``KPI``, ``corridor::KPI``, ``node:NODE:KPI`` or ``flow:FLOW:KPI`` (checked by name)."""
     parts = text.split(":")
     if len(parts) == 1:
         metric = Metric("corridor", "", parts[0])
     elif len(parts) == 3 and parts[0] in SCOPES:
         metric = Metric(parts[0], parts[1] if parts[0] != "corridor" else "", parts[2])
     else:
-        raise ConfigError("--metric", (), f"'{text}': use KPI, node:ID:KPI or flow:ID:KPI")
+        raise ConfigError("--metric", (), f"'{text}': use KPI, node:NODE:KPI or flow:FLOW:KPI")
     known = kpis(metric.scope)
     if metric.kpi not in known:
         hint = did_you_mean(metric.kpi, known) or f" (known: {', '.join(known)})"
