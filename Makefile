@@ -63,7 +63,7 @@ bench: $(STAMP)
 calibrate: $(STAMP)
 	$(BIN)/corridor calibrate -r 20
 
-# every shipped scenario against its baseline: the README's Scenarios table
+# every shipped scenario against its baseline: the Scenarios table of docs/findings.md
 headline: $(STAMP)
 	$(BIN)/corridor headline -r 10
 

@@ -3,7 +3,7 @@
 Each scenario is run next to its baseline with the scenario's own calendar, horizon and root
 seed, so both share common random numbers wherever they share elements (same flows, nodes,
 links): the differences are paired and their intervals are tight. The table is Markdown, to
-paste into the README; the command that produced it is printed under it.
+paste into docs/findings.md; the command that produced it is printed under it.
 """
 
 from __future__ import annotations

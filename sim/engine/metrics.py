@@ -1,11 +1,12 @@
 """KPIs from records: per replication, then across replications with confidence intervals.
 
-Measurement covers the window after the warm-up. Conventions, stated once here and in the
-README: throughput counts trains delivered inside the window; transit times are those of the
-trains delivered inside the window; a node's waits are those of visits arriving inside the
-window, and a train still queued at the end counts with the wait it has had so far (so in an
-overloaded system the mean wait is a lower bound and ``queue_end`` shows the backlog);
-utilisation is busy server-time over available server-time (capacity changes included).
+Measurement covers the window after the warm-up. Conventions, stated once here and in
+docs/scenario-format.md: throughput counts trains delivered inside the window; transit times
+are those of the trains delivered inside the window; a node's waits are those of visits
+arriving inside the window, and a train still queued at the end counts with the wait it has
+had so far (so in an overloaded system the mean wait is a lower bound and ``queue_end`` shows
+the backlog); utilisation is busy server-time over available server-time (capacity changes
+included).
 """
 
 from __future__ import annotations

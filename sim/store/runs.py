@@ -142,29 +142,40 @@ class RunData:
         estimated here from their per-replication values, the same way)."""
         kpi = lookup(metric.scope, metric.kpi)
         if kpi is not None and kpi.source != "summary":
-            _, vals = self.values(metric)
-            return estimate(vals.tolist(), self.confidence).as_dict(kpi.unit)
-        if metric.scope == "corridor":
-            block = self.summary["kpis"]
-        else:
-            group = self.summary["nodes" if metric.scope == "node" else "flows"]
-            if metric.name not in group:
-                hint = did_you_mean(metric.name, group)
-                raise ConfigError(
-                    str(self.path), (), f"no {metric.scope} '{metric.name}' in this run{hint}"
-                )
-            block = group[metric.name]
+            return self._estimate_from_values(metric, kpi.unit)
+        block = self._check_name(metric)
         result: dict[str, Any] = block[metric.kpi]
+        if kpi is not None and kpi.absent_is_zero and result["mean"] is None:
+            return self._estimate_from_values(metric, kpi.unit)  # nothing to clear: 0 days
         return result
+
+    def _check_name(self, metric: Metric) -> dict[str, Any]:
+        """The summary.json block of the metric's scope and name; a missing node or flow is
+        named clearly, with the closest ones."""
+        if metric.scope == "corridor":
+            corridor: dict[str, Any] = self.summary["kpis"]
+            return corridor
+        group = self.summary["nodes" if metric.scope == "node" else "flows"]
+        if metric.name not in group:
+            hint = did_you_mean(metric.name, group)
+            raise ConfigError(
+                str(self.path), (), f"no {metric.scope} '{metric.name}' in this run{hint}"
+            )
+        block: dict[str, Any] = group[metric.name]
+        return block
+
+    def _estimate_from_values(self, metric: Metric, unit: str) -> dict[str, Any]:
+        _, vals = self.values(metric)
+        return estimate(vals.tolist(), self.confidence).as_dict(unit)
 
     def values(self, metric: Metric) -> tuple[NDArray[np.int64], FloatArray]:
         """Per-replication values of a KPI from replications.parquet, ordered by replication."""
         kpi = lookup(metric.scope, metric.kpi)
         if kpi is not None and kpi.source != "summary":
-            self.estimate(Metric(metric.scope, metric.name, "queue_max"))  # names a missing node
+            self._check_name(metric)
             windows = metric.window or reduction_windows(self.scenario).get(metric.name, [])
             return derived_values(metric.kpi, metric.name, self.table, self.horizon_days, windows)
-        self.estimate(metric)  # names a missing node or flow clearly
+        self._check_name(metric)
         t = self.table("replications")
         mask = pc.and_(
             pc.and_(pc.equal(t["scope"], metric.scope), pc.equal(t["name"], metric.name)),
