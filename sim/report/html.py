@@ -1,4 +1,5 @@
-"""One self-contained HTML page comparing runs: descriptions, KPI table, comparison, plots.
+"""One self-contained HTML page comparing runs: findings first, the comparison chart, then
+the details folded (differences, KPI tables, settings, plots).
 
 Images are embedded as base64 PNG so the file can be mailed or archived on its own; nothing is
 fetched from the network when it is opened.
@@ -25,6 +26,7 @@ from sim.analysis.compare import (
     leading_metrics,
     pairing_legend,
 )
+from sim.analysis.findings import findings
 from sim.errors import ConfigError
 from sim.formatting import format_value
 from sim.kpis import kpis
@@ -43,6 +45,10 @@ th{background:#f3f3f3} td.l,th.l{text-align:left}
 figure{margin:1.5em 0} img{max-width:100%;border:1px solid #eee}
 figcaption{color:#555;font-size:.9em} .note{color:#666;font-size:.9em}
 .sig{font-weight:bold}
+.finding{border-left:4px solid #4c72b0;padding:.1em 1em;margin:1em 0;background:#f7f9fc}
+.finding h3{margin:.3em 0} .num{font-weight:600;white-space:nowrap}
+details{margin:1em 0;border:1px solid #ddd;border-radius:4px;padding:.3em .8em}
+summary{cursor:pointer;font-weight:600;font-size:1.1em}
 """
 
 CAPTIONS = {
@@ -164,16 +170,16 @@ def _f(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def comparison_section(runs: list[RunData], metrics: list[Metric]) -> str:
+def comparison_section(runs: list[RunData], metrics: list[Metric]) -> tuple[str, str]:
+    """The comparison chart, and the table of differences (shown folded)."""
     diffs = differences(runs, metrics)
-    out = [
-        _figure(
-            comparison_figure(runs, metrics, diffs),
-            "Bars: mean across replications with the confidence interval; labels: "
-            f"difference from {runs[0].label} (* when the interval excludes 0).",
-            "comparison bar chart",
-        )
-    ]
+    chart = _figure(
+        comparison_figure(runs, metrics, diffs),
+        "Bars: mean across replications with the confidence interval; labels: "
+        f"difference from {runs[0].label} (* when the interval excludes 0).",
+        "comparison bar chart",
+    )
+    out = []
     rows = []
     for r in difference_rows(diffs):
         cls = " class=sig" if r["significant"] == "yes" else ""
@@ -206,7 +212,7 @@ def comparison_section(runs: list[RunData], metrics: list[Metric]) -> str:
         )
     )
     out += [f"<p class=note>{_e(line)}</p>" for line in pairing_legend(diffs)]
-    return "\n".join(out)
+    return chart, "\n".join(out)
 
 
 def plots_section(run: RunData, kinds: Iterable[str]) -> str:
@@ -221,7 +227,35 @@ def plots_section(run: RunData, kinds: Iterable[str]) -> str:
     return "\n".join(out)
 
 
+def findings_section(runs: list[RunData]) -> str:
+    """The first screen: generated sentences per scenario against the baseline."""
+    found = findings(runs)
+    if not found:
+        return ""
+    conf = round(runs[0].confidence * 100)
+    out = [
+        "<section id=findings><h2>Findings</h2>",
+        f"<p class=note>Generated from the results: each scenario against {_e(runs[0].label)}; "
+        f"differences with their {conf}% interval in brackets "
+        f"({_e('; '.join(pairing_legend(differences(runs, [_THROUGHPUT]))))}).</p>",
+    ]
+    for f in found:
+        out.append(
+            f'<div class=finding data-scenario="{_e(f.scenario)}">'
+            f"<h3>{_e(f.scenario)}</h3><p>{f.html()}</p></div>"
+        )
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _details(title: str, body: str, open_: bool = False) -> str:
+    """A folded section: the details stay one click away, below the answer."""
+    flag = " open" if open_ else ""
+    return f"<details{flag}><summary>{_e(title)}</summary>\n{body}\n</details>"
+
+
 def render(runs: list[RunData], metrics: list[Metric], kinds: Iterable[str]) -> str:
+    """Findings first, then the comparison chart, then the details folded."""
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     names = ", ".join(r.label for r in runs)
     parts = [
@@ -229,20 +263,25 @@ def render(runs: list[RunData], metrics: list[Metric], kinds: Iterable[str]) -> 
         f"<title>corridor report: {_e(names)}</title><style>{STYLE}</style></head><body>",
         f"<h1>corridor report</h1><p class=note>{_e(names)} — generated {now} from the "
         "results store (no simulation re-run).</p>",
-        "<h2>Scenarios</h2>",
-        *(scenario_section(r) for r in runs),
-        "<h2>Key performance indicators</h2>",
-        kpi_table(runs),
+        findings_section(runs),
     ]
     if len(runs) > 1:
-        parts += [
-            f"<h2>Comparison with {_e(runs[0].label)}</h2>",
-            comparison_section(runs, metrics),
-        ]
-    parts.append("<h2>Plots</h2>")
-    parts += [plots_section(r, kinds) for r in runs]
+        chart, table = comparison_section(runs, metrics)
+        parts += [f"<h2>Comparison with {_e(runs[0].label)}</h2>", chart]
+        parts.append(_details("Differences, with intervals and method", table))
+    parts += [
+        _details("Key performance indicators of every run", kpi_table(runs), open_=len(runs) == 1),
+        _details(
+            "Scenarios: descriptions, settings and events",
+            "\n".join(scenario_section(r) for r in runs),
+        ),
+    ]
+    parts += [_details(f"Plots of {r.label}", plots_section(r, kinds)) for r in runs]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+_THROUGHPUT = Metric("corridor", "", "throughput_teu_per_day")
 
 
 def write_report(
