@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.choice.fixed_point import with_chosen_demand
+from sim.choice.fixed_point import Iteration, with_chosen_demand
 from sim.config.loader import load_scenario
 from sim.config.scenario import Scenario
 from sim.engine.replications import ReplicationOutput, run_replications
+from sim.progress import Step
 from sim.stats import Estimate, estimate
 
 SCENARIOS: tuple[tuple[str, str, str], ...] = (
@@ -87,18 +88,28 @@ def headline_pair(
     replications: int,
     horizon_days: float | None = None,
     workers: int = 1,
+    on_step: Step | None = None,
 ) -> Headline:
-    """Run a scenario and its aligned baseline; the paired effects on the headline KPIs."""
+    """Run a scenario and its aligned baseline; the paired effects on the headline KPIs.
+    ``on_step`` hears of each mode-choice iteration and each of the two runs."""
+    step = on_step or (lambda note: None)
+
+    def iteration(it: Iteration) -> None:
+        step(f"{scenario_file.stem}: mode choice iteration {it.iteration}, gap {it.gap:.3f}")
+
     values: dict[str, object] = {"run.replications": replications}
     if horizon_days is not None:
         values["run.horizon_days"] = horizon_days
     scenario, _ = load_scenario(scenario_file, values=values)
     baseline = _aligned(scenario, baseline_file)
-    scenario = with_chosen_demand(scenario, workers)  # rail demand from the mode choice, if on
-    baseline = with_chosen_demand(baseline, workers)
+    # rail demand from the mode choice, if on
+    scenario = with_chosen_demand(scenario, workers, iteration)
+    baseline = with_chosen_demand(baseline, workers, iteration)
     seed, conf = scenario.run.seed, scenario.run.confidence
     scen = run_replications(scenario, replications, seed, workers=workers, with_tables=False)
+    step(f"{scenario.name}: {replications} replications")
     base = run_replications(baseline, replications, seed, workers=workers, with_tables=False)
+    step(f"{baseline.name}: {replications} replications")
 
     def corridor(outs: list[ReplicationOutput], kpi: str) -> list[float]:
         return [o.kpis.corridor[kpi] for o in outs]
@@ -143,11 +154,19 @@ def headlines(
     horizon_days: float | None = None,
     workers: int = 1,
     only: Sequence[str] = (),
+    on_step: Step | None = None,
 ) -> list[Headline]:
+    """Every pair of :data:`SCENARIOS` (or ``only`` those); ``on_step`` as in headline_pair."""
     pairs = [p for p in SCENARIOS if not only or p[0] in only]
     return [
         headline_pair(
-            folder / f"{s}.yaml", folder / f"{b}.yaml", n, replications, horizon_days, workers
+            folder / f"{s}.yaml",
+            folder / f"{b}.yaml",
+            n,
+            replications,
+            horizon_days,
+            workers,
+            on_step,
         )
         for s, b, n in pairs
     ]

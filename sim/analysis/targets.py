@@ -19,13 +19,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.choice.fit import observed_rail_share
-from sim.choice.fixed_point import solve
+from sim.choice.fixed_point import Iteration, solve
 from sim.config.loader import load_scenario
 from sim.config.scenario import NodeKind, Scenario
 from sim.engine.metrics import FloatArray, ReplicationKpis, replication_kpis
 from sim.engine.network import Network
 from sim.engine.records import Records
 from sim.engine.replications import simulate
+from sim.progress import Step
 from sim.stats import Estimate, estimate
 
 DEFAULT_BASELINES = (Path("scenarios/baseline_2019.yaml"), Path("scenarios/baseline_2023.yaml"))
@@ -301,9 +302,14 @@ class Report:
 
 
 def calibrate_scenario(
-    path: Path, replications: int, seed: int | None = None, horizon_days: float | None = None
+    path: Path,
+    replications: int,
+    seed: int | None = None,
+    horizon_days: float | None = None,
+    on_step: Step | None = None,
 ) -> list[Row]:
-    """Run one baseline ``replications`` times and estimate each of its targets."""
+    """Run one baseline ``replications`` times and estimate each of its targets; ``on_step``
+    hears of each replication and each mode-choice iteration."""
     extra: dict[str, object] = {}
     if horizon_days is not None:
         extra["run.horizon_days"] = horizon_days
@@ -317,21 +323,30 @@ def calibrate_scenario(
         for i, t in enumerate(targets):
             assert t.measure is not None
             values[i].append(t.measure(scenario, net, rec, kpis))
+        if on_step is not None:
+            on_step(f"{scenario.name}: replication {r}")
     conf = scenario.run.confidence
     rows = [Row(scenario.name, t, estimate(v, conf)) for t, v in zip(targets, values, strict=True)]
-    share = rail_share_row(scenario, root)
+    share = rail_share_row(scenario, root, on_step)
     return rows if share is None else [*rows, share]
 
 
-def rail_share_row(scenario: Scenario, seed: int) -> Row | None:
+def rail_share_row(scenario: Scenario, seed: int, on_step: Step | None = None) -> Row | None:
     """The baseline's rail share of the China–EU container market at the congestion fixed
     point, with the shipped constants, against the observed share (V3/V7 over the market)."""
     if scenario.mode_choice is None or scenario.mode_choice.observed_rail_teu_per_year is None:
         return None
     mc, target = observed_rail_share(scenario)
     observed = scenario.mode_choice.observed_rail_teu_per_year
+
+    def iteration(it: Iteration) -> None:
+        if on_step is not None:
+            on_step(f"{scenario.name}: mode choice iteration {it.iteration}, gap {it.gap:.3f}")
+
     solution = solve(
-        scenario.model_copy(update={"mode_choice": mc.model_copy(update={"enabled": True})}), seed
+        scenario.model_copy(update={"mode_choice": mc.model_copy(update={"enabled": True})}),
+        seed,
+        on_iteration=iteration,
     )
     share = float(solution.model.rail_share(solution.shares))
     band = mc.calibration_tolerance * target
@@ -352,10 +367,11 @@ def calibrate(
     replications: int,
     seed: int | None = None,
     horizon_days: float | None = None,
+    on_step: Step | None = None,
 ) -> Report:
     report = Report(replications=replications, seed=seed or 0, horizon_days=horizon_days or 0)
     for path in files:
-        report.rows.extend(calibrate_scenario(path, replications, seed, horizon_days))
+        report.rows.extend(calibrate_scenario(path, replications, seed, horizon_days, on_step))
     return report
 
 

@@ -362,12 +362,16 @@ def run_final(
     return solved, outputs, measures
 
 
-def with_chosen_demand(scenario: Scenario, workers: int = 1) -> Scenario:
+def with_chosen_demand(
+    scenario: Scenario,
+    workers: int = 1,
+    on_iteration: Callable[[Iteration], None] | None = None,
+) -> Scenario:
     """The scenario with its rail demand set by the mode choice (solved to the fixed point),
     or unchanged when the choice is absent or off: for front ends that run replications
     themselves (comparisons, sweeps) rather than through :func:`sim.workflow.run.execute`."""
     mc = scenario.mode_choice
     if mc is None or not mc.enabled:
         return scenario
-    solution = solve(scenario, scenario.run.seed, workers)
+    solution = solve(scenario, scenario.run.seed, workers, on_iteration)
     return solution.model.scenario_with(scenario, solution.shares)

@@ -10,6 +10,7 @@ import typer
 
 from sim.cli.choice_report import calibration_report, parse_factors
 from sim.cli.common import app, err, out, user_errors
+from sim.cli.progress import progress_bar
 from sim.config.loader import load_scenario
 
 
@@ -21,12 +22,14 @@ def calibrate(
     replications: Annotated[int, typer.Option("--replications", "-r")] = 20,
     seed: Annotated[int | None, typer.Option(help="root seed (default: each file's)")] = None,
     horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run the baselines and compare them with sourced targets; exit 1 if one is missed."""
     from sim.analysis.targets import DEFAULT_BASELINES, calibrate, markdown
 
-    with user_errors():
-        report = calibrate(files or list(DEFAULT_BASELINES), replications, seed, horizon_days)
+    chosen = files or list(DEFAULT_BASELINES)
+    with user_errors(), progress_bar(err, "calibrate", None, quiet) as step:
+        report = calibrate(chosen, replications, seed, horizon_days, on_step=step)
     out.print(markdown(report), markup=False, highlight=False, soft_wrap=True)
     if not report.all_met:
         raise typer.Exit(1)
@@ -41,12 +44,14 @@ def headline(
     horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
     workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
     only: Annotated[list[str] | None, typer.Option(help="scenario name (repeatable)")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Every shipped scenario against its baseline (paired), as a Markdown table."""
     from sim.analysis.headline import headlines, markdown
 
-    with user_errors():
-        rows = headlines(folder, replications, horizon_days, max(1, workers), only or ())
+    # runs and mode-choice iterations: the count is not known in advance
+    with user_errors(), progress_bar(err, "headline", None, quiet) as step:
+        rows = headlines(folder, replications, horizon_days, max(1, workers), only or (), step)
     out.print(markdown(rows), markup=False, highlight=False, soft_wrap=True)
     seeds = "each scenario's run.seed, shared with its baseline"
     out.print(

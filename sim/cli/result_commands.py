@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.common import app, out, user_errors
+from sim.cli.common import app, err, out, user_errors
+from sim.cli.progress import progress_bar
 from sim.errors import ConfigError
 
 
@@ -128,10 +129,13 @@ def report(
         list[str] | None,
         typer.Option("--metric", help="KPIs for the comparison (repeatable)"),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
-    """One self-contained HTML page: scenarios, KPI table, comparison and plots."""
-    from sim.report.html import write_report
+    """One self-contained HTML page: findings, comparison chart, then details and plots."""
+    from sim.plots import RUN_KINDS
+    from sim.report.html import report_steps, write_report
 
-    with user_errors():
-        write_report(runs, out_file, metric)
+    total = report_steps(len(runs), len(RUN_KINDS))
+    with user_errors(), progress_bar(err, "report", total, quiet) as step:
+        write_report(runs, out_file, metric, on_step=step)
         out.print(f"report: {out_file}", highlight=False)

@@ -33,6 +33,7 @@ from sim.kpis import kpis
 from sim.plots import RUN_KINDS, PlotOptions, run_figure
 from sim.plots.common import event_kind
 from sim.plots.comparison import comparison_figure
+from sim.progress import Step
 from sim.store.runs import Metric, RunData, open_runs, parse_metric
 
 STYLE = """
@@ -215,9 +216,11 @@ def comparison_section(runs: list[RunData], metrics: list[Metric]) -> tuple[str,
     return chart, "\n".join(out)
 
 
-def plots_section(run: RunData, kinds: Iterable[str]) -> str:
+def plots_section(run: RunData, kinds: Iterable[str], on_step: Step | None = None) -> str:
     out = [f"<h3>{_e(run.label)}</h3>"]
     for kind in kinds:
+        if on_step is not None:
+            on_step(f"{run.label}: {kind}")
         try:
             fig = run_figure(run, kind, PlotOptions())
         except ConfigError as exc:
@@ -254,8 +257,20 @@ def _details(title: str, body: str, open_: bool = False) -> str:
     return f"<details{flag}><summary>{_e(title)}</summary>\n{body}\n</details>"
 
 
-def render(runs: list[RunData], metrics: list[Metric], kinds: Iterable[str]) -> str:
+def report_steps(runs: int, kinds: int) -> int:
+    """How many steps :func:`render` reports: findings, comparison, each plot of each run."""
+    return 2 + runs * kinds
+
+
+def render(
+    runs: list[RunData],
+    metrics: list[Metric],
+    kinds: Iterable[str],
+    on_step: Step | None = None,
+) -> str:
     """Findings first, then the comparison chart, then the details folded."""
+    step = on_step or (lambda note: None)
+    kinds = list(kinds)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     names = ", ".join(r.label for r in runs)
     parts = [
@@ -265,6 +280,7 @@ def render(runs: list[RunData], metrics: list[Metric], kinds: Iterable[str]) -> 
         "results store (no simulation re-run).</p>",
         findings_section(runs),
     ]
+    step("findings")
     if len(runs) > 1:
         chart, table = comparison_section(runs, metrics)
         parts += [f"<h2>Comparison with {_e(runs[0].label)}</h2>", chart]
@@ -276,7 +292,8 @@ def render(runs: list[RunData], metrics: list[Metric], kinds: Iterable[str]) -> 
             "\n".join(scenario_section(r) for r in runs),
         ),
     ]
-    parts += [_details(f"Plots of {r.label}", plots_section(r, kinds)) for r in runs]
+    step("comparison")
+    parts += [_details(f"Plots of {r.label}", plots_section(r, kinds, on_step)) for r in runs]
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -289,13 +306,15 @@ def write_report(
     out: Path,
     metrics: list[str] | None = None,
     kinds: Iterable[str] = RUN_KINDS,
+    on_step: Step | None = None,
 ) -> Path:
-    """Render the report and write it atomically (a temporary file renamed into place)."""
+    """Render the report and write it atomically (a temporary file renamed into place);
+    ``on_step`` hears of each part drawn (:func:`report_steps` of them)."""
     if out.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(str(out), (), "the report is HTML: give a .html file")
     runs = open_runs(paths)
     chosen = leading_metrics(runs, [parse_metric(m) for m in (metrics or DEFAULT_METRICS)])
-    text = render(runs, chosen, kinds)
+    text = render(runs, chosen, kinds, on_step)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     try:
