@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit wheel-check bench calibrate headline clean
+.PHONY: demo test lint typecheck unit browser wheel-check bench calibrate headline clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy sim benchmarks
 
-unit: $(STAMP)
+# The report's browser test (tests/test_report_browser.py) opens the report in headless
+# Chromium. PyPI has no browser build that works offline, so use Debian's chromium: installed
+# here when we are root with apt-get (CI is), otherwise the test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    >/dev/null; } || echo "make browser: no Chromium; the report's browser test is skipped"
+
+unit: $(STAMP) browser
 	$(BIN)/pytest -q
 
 # a wheel built as a user's `pip install .` would build it, installed into a fresh venv (not

@@ -20,6 +20,11 @@ from sim.store.runs import Metric, RunData
 COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3")
 
 
+def run_colours(n: int) -> list[str]:
+    """The colour of each run, by its position: the same in every figure of a report."""
+    return [COLOURS[i % len(COLOURS)] for i in range(n)]
+
+
 def _nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
@@ -43,7 +48,7 @@ def comparison_figure(
         ax.bar(
             x,
             mean,
-            color=[COLOURS[i % len(COLOURS)] for i in range(len(runs))],
+            color=run_colours(len(runs)),
             yerr=err,
             capsize=4,
             error_kw={"lw": 1.2},

@@ -32,8 +32,9 @@ from sim.formatting import format_value
 from sim.kpis import kpis
 from sim.plots import RUN_KINDS, PlotOptions, run_figure
 from sim.plots.common import event_kind
-from sim.plots.comparison import comparison_figure
+from sim.plots.comparison import comparison_figure, run_colours
 from sim.progress import Step
+from sim.report.interactive import interactive_section
 from sim.store.runs import Metric, RunData, open_runs, parse_metric
 
 STYLE = """
@@ -285,6 +286,7 @@ def render(
         chart, table = comparison_section(runs, metrics)
         parts += [f"<h2>Comparison with {_e(runs[0].label)}</h2>", chart]
         parts.append(_details("Differences, with intervals and method", table))
+    parts.append(interactive_section(runs, run_colours(len(runs))))
     parts += [
         _details("Key performance indicators of every run", kpi_table(runs), open_=len(runs) == 1),
         _details(

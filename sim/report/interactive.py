@@ -1,0 +1,151 @@
+"""Zoomable time series for the HTML report: held trains and throughput by day, one line per
+scenario, drawn in the page by uPlot (MIT, ~50 kB, shipped in ``sim/vendor/uplot``).
+
+A reader of a closure wants to look at the weeks around it, not at a year squeezed into
+1,000 pixels: drag to zoom, double-click to reset, hover for the values of every scenario on
+that day. The library and the data are written into the page, so the report stays one file
+that opens with no network. The page records any script error in ``data-errors`` on
+``<body>`` and the number of charts drawn in ``data-charts``, which the browser test reads.
+
+Series are means over replications of daily values from ``timeseries.parquet`` (queue) and
+``trains.parquet`` (TEU delivered), days from each run's ``start_date`` so runs of different
+years line up.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pyarrow.compute as pc
+
+from sim.store.disruption import disrupted_node
+from sim.store.runs import RunData, column
+
+SMOOTH_DAYS = 7  # throughput is shown as a 7-day moving mean: daily counts are lumpy
+
+
+def _vendor(name: str) -> str:
+    return (resources.files("sim") / "vendor" / "uplot" / name).read_text(encoding="utf-8")
+
+
+def queue_series(run: RunData, node: str) -> tuple[list[float], list[float | None]]:
+    """Days and the daily mean queue at ``node``, averaged over replications."""
+    ts = run.table("timeseries")
+    rows = ts.filter(pc.equal(ts["node"], node))
+    day = column(rows, "day")
+    queue = column(rows, "queue_mean")
+    days = np.unique(day)
+    out: list[float | None] = []
+    for d in days:
+        values = queue[(day == d) & ~np.isnan(queue)]
+        out.append(round(float(values.mean()), 3) if len(values) else None)
+    return days.tolist(), out
+
+
+def throughput_series(run: RunData) -> tuple[list[float], list[float | None]]:
+    """Days and TEU delivered per day (7-day moving mean), averaged over replications."""
+    trains = run.table("trains")
+    arrive = column(trains, "arrive_day")
+    teu = column(trains, "teu")
+    ok = ~np.isnan(arrive) & (arrive >= 0) & (arrive < run.horizon_days)
+    n_days = int(np.ceil(run.horizon_days))
+    total = np.bincount(arrive[ok].astype(int), weights=teu[ok], minlength=n_days)[:n_days]
+    daily = np.asarray(total, dtype=float) / max(run.replications, 1)
+    kernel = np.ones(SMOOTH_DAYS) / SMOOTH_DAYS
+    smooth = np.convolve(daily, kernel, mode="same")
+    return [float(d) for d in range(n_days)], [round(float(v), 2) for v in smooth]
+
+
+def _align(series: list[tuple[list[float], list[float | None]]]) -> list[list[Any]]:
+    """uPlot wants one x array and y arrays on it: the union of days, gaps as null."""
+    days = sorted({d for xs, _ in series for d in xs})
+    out: list[list[Any]] = [days]
+    for xs, ys in series:
+        at = dict(zip(xs, ys, strict=True))
+        out.append([at.get(d) for d in days])
+    return out
+
+
+def chart_specs(runs: list[RunData], colours: list[str]) -> list[dict[str, Any]]:
+    """The charts of a report: held trains at the disrupted node (when there is one) and
+    corridor throughput, each with one line per run in the run's report colour."""
+    names = [r.label for r in runs]
+    specs: list[dict[str, Any]] = []
+    found = (
+        disrupted_node(runs[0].scenario, runs[0].summary["nodes"], [r.scenario for r in runs[1:]])
+        if len(runs) > 1
+        else None
+    )
+    if found is not None:
+        node = found[0]
+        specs.append(
+            {
+                "id": f"queue-{node}",
+                "title": f"Trains waiting at {node}, daily mean over replications",
+                "y": "trains",
+                "names": names,
+                "colours": colours,
+                "data": _align([queue_series(r, node) for r in runs]),
+            }
+        )
+    specs.append(
+        {
+            "id": "throughput",
+            "title": f"TEU delivered per day, {SMOOTH_DAYS}-day moving mean over replications",
+            "y": "TEU/day",
+            "names": names,
+            "colours": colours,
+            "data": _align([throughput_series(r) for r in runs]),
+        }
+    )
+    return specs
+
+
+SCRIPT = """
+(function(){
+  var errors = [];
+  window.addEventListener('error', function(e){ errors.push(String(e.message)); mark(); });
+  var origError = console.error;
+  console.error = function(){ errors.push(Array.prototype.join.call(arguments, ' ')); mark();
+    origError.apply(console, arguments); };
+  function mark(){ document.body.setAttribute('data-errors', String(errors.length)); }
+  mark();
+  var specs = JSON.parse(document.getElementById('chart-data').textContent);
+  var drawn = 0;
+  specs.forEach(function(spec){
+    var el = document.getElementById(spec.id);
+    var series = [{label: 'day from start_date'}];
+    spec.names.forEach(function(name, i){
+      series.push({label: name, stroke: spec.colours[i], width: 1.5, spanGaps: false});
+    });
+    new uPlot({
+      title: spec.title,
+      width: Math.max(600, Math.min(1150, el.clientWidth || 1150)),
+      height: 320,
+      scales: {x: {time: false}},
+      axes: [{label: 'day from start_date'}, {label: spec.y}],
+      cursor: {drag: {x: true, y: false}},
+      series: series
+    }, spec.data, el);
+    drawn += 1;
+  });
+  document.body.setAttribute('data-charts', String(drawn));
+})();
+"""
+
+
+def interactive_section(runs: list[RunData], colours: list[str]) -> str:
+    """The charts' containers, the data, uPlot and the drawing script, all inline."""
+    specs = chart_specs(runs, colours)
+    data = json.dumps(specs, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    divs = "".join(f'<div class=chart id="{html.escape(s["id"])}"></div>' for s in specs)
+    return (
+        "<h2>Time series: drag to zoom, double-click to reset, hover for values</h2>"
+        f"<style>{_vendor('uPlot.min.css')}</style>{divs}"
+        f'<script type="application/json" id="chart-data">{data}</script>'
+        f"<script>{_vendor('uPlot.iife.min.js')}</script><script>{SCRIPT}</script>"
+    )
