@@ -22,6 +22,7 @@ from sim.store.sweeps import SweepData
 
 SERVERS = "nodes.brest.servers"
 FACTOR = "events.closure.capacity_factor"
+SERVERS_LABEL, FACTOR_LABEL = "brest: servers", "closure: capacity factor"  # axes, legends
 REPS = 4
 
 
@@ -81,7 +82,7 @@ def test_response_has_one_line_per_level_with_mean_and_ci_band(grid_sweep: Path)
     fig = response_figure(SweepData.open(grid_sweep))
     (ax,) = fig.axes
     lines = ax.get_lines()
-    assert [ln.get_label() for ln in lines] == [f"{FACTOR} = {f:g}" for f in (0, 0.5, 1)]
+    assert [ln.get_label() for ln in lines] == [f"{FACTOR_LABEL} = {f:g}" for f in (0, 0.5, 1)]
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == 3
     for line, band, factor in zip(lines, bands, (0.0, 0.5, 1.0), strict=True):
@@ -92,7 +93,7 @@ def test_response_has_one_line_per_level_with_mean_and_ci_band(grid_sweep: Path)
         ys = band.get_paths()[0].vertices[:, 1]
         assert ys.max() == pytest.approx(np.mean(values[2]) + half)
         assert ys.min() == pytest.approx(np.mean(values[0]) - half)
-    assert ax.get_xlabel() == SERVERS
+    assert ax.get_xlabel() == SERVERS_LABEL
     assert ax.get_ylabel() == "throughput (TEU/day)"
     assert overlapping_labels(fig) == []
 
@@ -108,7 +109,7 @@ def test_heatmap_cell_is_the_mean_over_replications(grid_sweep: Path) -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "0.5", "1"]
     assert len(ax.texts) == 9
     assert overlapping_labels(fig) == []
-    assert (ax.get_xlabel(), ax.get_ylabel()) == (SERVERS, FACTOR)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == (SERVERS_LABEL, FACTOR_LABEL)
 
 
 def test_continuous_samples_are_binned_into_a_few_lines(tmp_path: Path) -> None:
@@ -134,7 +135,7 @@ def test_sobol_bars_are_the_indices_sorted_by_total_effect(grid_sweep: Path) -> 
     fig = draw(grid_sweep, "sensitivity")
     ax = fig.axes[0]
     bars = [c for c in ax.containers if isinstance(c, BarContainer)]
-    assert [t.get_text() for t in ax.get_xticklabels()] == [FACTOR, SERVERS]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [FACTOR_LABEL, SERVERS_LABEL]
     assert [p.get_height() for p in bars[0].patches] == pytest.approx([0.6, 0.2])
     assert [p.get_height() for p in bars[1].patches] == pytest.approx([0.7, 0.3])
     assert "throughput (TEU/day)" in ax.get_title(loc="left")

@@ -131,3 +131,23 @@ def analyse_sweep(
     write_json(tmp, doc)
     os.replace(tmp, sweep_dir / "sensitivity.json")
     return doc
+
+
+SOBOL_SLACK = 0.1  # estimates this far outside [0, 1] are more than sampling noise
+WIDE_CI = 0.5  # a total-index interval half-width beyond this apportions nothing
+
+
+def doubtful_parameters(doc: dict[str, Any]) -> list[str]:
+    """Parameters whose indices cannot be trusted: Sobol indices are shares of variance, in
+    [0, 1], and estimates well outside it, or intervals wider than the range, mean the sample
+    is too small to apportion the variance (Saltelli's estimators are unbiased but noisy)."""
+    params = doc.get("parameters")
+    if not isinstance(params, dict):
+        return []
+    found = {
+        p
+        for p, ix in params.items()
+        if any(not -SOBOL_SLACK <= float(ix[k]) <= 1 + SOBOL_SLACK for k in ("S1", "ST"))
+        or float(ix.get("ST_conf", 0.0)) > WIDE_CI
+    }
+    return sorted(found)

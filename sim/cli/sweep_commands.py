@@ -90,10 +90,19 @@ def sensitivity(
     confidence: Annotated[float, typer.Option(help="confidence level of the CIs")] = 0.95,
 ) -> None:
     """Sobol indices (first order S1 and total ST, with CIs) of a KPI to the varied parameters."""
-    from sim.analysis.sensitivity import analyse_sweep
+    from sim.analysis.sensitivity import analyse_sweep, doubtful_parameters
 
     with user_errors():
         doc = analyse_sweep(sweep_dir, kpi, resamples=resamples, confidence=confidence)
+        doubtful = doubtful_parameters(doc)
+        if doubtful:
+            err.print(
+                f"corridor: warning: Sobol indices of {', '.join(doubtful)} lie outside [0, 1] "
+                "or have intervals wider than ±0.5: the sample is too small, use more --samples",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         table = Table(
             title=f"Sobol indices of {doc['kpi']} ({doc['points']} points, "
             f"mean of {doc['replications']} replication(s) each)",

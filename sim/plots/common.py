@@ -75,17 +75,27 @@ def event_spans(run: RunData) -> list[Span]:
     return spans
 
 
+LONG_EVENT = 0.5  # share of the window from which an event is a strip, not a shade
+
+
 def shade_events(ax: Axes, run: RunData, spans: list[Span] | None = None) -> None:
-    """Closures red, capacity changes orange, demand changes blue; one legend entry each."""
+    """Closures red, capacity changes orange, demand changes blue; one legend entry each.
+
+    An event covering half the window or more (a year-long demand shock) is drawn as a strip
+    along the top instead: shading the whole chart would tint every line and mark nothing.
+    """
     for span in event_spans(run) if spans is None else spans:
         x0, x1 = run.dates(span.start_day), run.dates(span.end_day)
+        long = span.end_day - span.start_day >= LONG_EVENT * run.horizon_days
         ax.axvspan(
             x0,  # type: ignore[arg-type]
             x1,  # type: ignore[arg-type]
+            ymin=0.96 if long else 0.0,
+            ymax=1.0,
             color=EVENT_COLOURS[span.kind],
-            alpha=0.15,
+            alpha=0.6 if long else 0.15,
             lw=0,
-            label=f"{span.kind}: {span.event_id}",
+            label=f"{span.kind}: {span.event_id}" + (" (strip at the top)" if long else ""),
             gid=f"event:{span.event_id}",
         )
 

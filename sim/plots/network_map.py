@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 
 from sim.errors import ConfigError
 from sim.plots.common import drop_overlapping, new_figure
+from sim.plots.style import co_located, spread
 from sim.store.runs import RunData, column, strings
 
 BUSY = 0.8  # utilisation above which a node is ringed (queues grow fast beyond it)
@@ -74,6 +75,10 @@ def utilisation_of(run: RunData, node: str) -> float | None:
     return None if value is None else float(value)
 
 
+NEAR = 0.004  # nodes closer than this share of the map's span are drawn side by side
+SPREAD = 0.006  # ... on a circle of this share of the span around their centre
+
+
 def map_figure(run: RunData, busy: float = BUSY) -> Figure:
     threshold = busy
     nodes = run.scenario.nodes
@@ -86,6 +91,11 @@ def map_figure(run: RunData, busy: float = BUSY) -> Figure:
     shape = (max(lats) - min(lats) + 4) * stretch / (max(lons) - min(lons) + 4)
     fig = new_figure(12, min(9.0, max(4.8, 10.5 * shape + 2.2)))
     ax = fig.subplots()
+    # co-located nodes (Brest and Małaszewicze, Dostyk and Alashankou) side by side, with one
+    # label for the group, so neither the marker nor the utilisation of one hides the other
+    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * stretch, 1.0)
+    groups = co_located(where, NEAR * span)
+    where = {n: p for g in groups for n, p in spread(g, where, SPREAD * span).items()}
     loads = [ld for ld in link_loads(run) if ld.a in where and ld.b in where]
     top = max((ld.teu_per_year for ld in loads), default=0.0) or 1.0
     for ld in loads:
@@ -108,9 +118,7 @@ def map_figure(run: RunData, busy: float = BUSY) -> Figure:
             ls=ls,
         )
     cmap = matplotlib.colormaps["YlOrRd"]
-    texts = []
-    ranked = sorted(where, key=lambda n: -(utilisation_of(run, n) or -1.0))
-    for nid in ranked:
+    for nid in where:
         x, y = where[nid]
         util = utilisation_of(run, nid)
         busy = util is not None and util >= threshold
@@ -125,16 +133,29 @@ def map_figure(run: RunData, busy: float = BUSY) -> Figure:
             linewidths=2.2 if busy else 0.6,
             gid=f"node:{nid}" + (":busy" if busy else ""),
         )
-        label = nid if util is None else f"{nid} {util:.0%}"
+
+    def importance(group: list[str]) -> float:
+        return -max((utilisation_of(run, n) or -1.0) for n in group)
+
+    texts = []
+    for group in sorted(groups, key=importance):  # busiest first: they keep their label
+        labels = []
+        for nid in group:
+            util = utilisation_of(run, nid)
+            labels.append(nid if util is None else f"{nid} {util:.0%}")
+        x = max(where[n][0] for n in group)
+        y = max(where[n][1] for n in group)
+        busy = -importance(group) >= threshold
         texts.append(
             ax.annotate(
-                label,
+                "\n".join(labels),
                 (x, y),
                 xytext=(5, 4),
                 textcoords="offset points",
                 fontsize="small",
                 fontweight="bold" if busy else "normal",
                 zorder=4,
+                gid="label:" + "+".join(group),
             )
         )
     ax.set_aspect(stretch, adjustable="datalim")

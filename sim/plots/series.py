@@ -8,9 +8,10 @@ from matplotlib.figure import Figure
 
 from sim.config.scenario import NodeKind
 from sim.plots.common import date_axis, event_spans, new_figure, shade_events
+from sim.plots.style import OTHER_COLOUR, stable_colours
 from sim.store.runs import FloatArray, RunData, column, strings
 
-MAX_SERIES = 8  # lines per panel before the smallest are summed into "other"
+MAX_SERIES = 5  # lines per panel before the smallest are summed into "other": more tangle
 
 
 def moving_mean(values: FloatArray, days: int) -> FloatArray:
@@ -83,12 +84,17 @@ def throughput_figure(run: RunData, smooth_days: int = 7) -> Figure:
         node: np.nanmean(node_daily(run, node, "teu_out"), axis=0) for node in border_nodes(run)
     }
     crossings = {k: v for k, v in crossings.items() if np.nansum(v) > 0}
+    node_colour = stable_colours(run.scenario.nodes)
     for node, series in largest(crossings, MAX_SERIES, "other borders").items():
-        top.plot(x, moving_mean(series, smooth_days), lw=1.4, label=node)
+        colour = node_colour.get(node, OTHER_COLOUR)
+        top.plot(x, moving_mean(series, smooth_days), lw=1.4, label=node, color=colour)
     by = "route" if len(run.scenario.routes) <= MAX_SERIES else "flow"
+    ids = run.scenario.routes if by == "route" else run.scenario.flows
+    key_colour = stable_colours(ids)
     delivered = largest(delivered_daily_teu(run, by), MAX_SERIES, f"other {by}s")
     for key, series in delivered.items():
-        bottom.plot(x, moving_mean(series, smooth_days), lw=1.4, label=key)
+        colour = key_colour.get(key, OTHER_COLOUR)
+        bottom.plot(x, moving_mean(series, smooth_days), lw=1.4, label=key, color=colour)
     avg = f"{smooth_days}-day moving mean, " if smooth_days > 1 else ""
     reps = f"mean of {run.replications} replications"
     top.set_title(f"TEU/day through each border crossing ({avg}{reps})", loc="left")

@@ -10,14 +10,17 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from sim.analysis.sensitivity import doubtful_parameters
 from sim.errors import ConfigError
 from sim.plots.common import new_figure
+from sim.plots.style import parameter_label
 from sim.stats import estimate
 from sim.store.runs import FloatArray, parse_metric
 from sim.store.sweeps import SweepData
@@ -64,16 +67,18 @@ def response_figure(
             mean.append(est.mean)
             low.append(est.ci_low)
             high.append(est.ci_high)
-        label = f"{by_name} = {text}" if by_name else "mean"
+        label = f"{parameter_label(by_name)} = {text}" if by_name else "mean"
         (line,) = ax.plot(xs, mean, marker="o", ms=4, lw=1.6, label=label)
         ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, lw=0)
-    ax.set_xlabel(x_name)
+    ax.set_xlabel(parameter_label(x_name))
     if np.all(np.mod(x, 1) == 0):  # servers, trains: no ticks at 3.25
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(sweep.metric.label)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", title=f"band: {conf:.0%} CI", title_fontsize="small")
-    ax.set_title(f"Sweep {sweep.path.name}: {sweep.metric.label} vs {x_name}", loc="left")
+    ax.set_title(
+        f"Sweep {sweep.path.name}: {sweep.metric.label} vs {parameter_label(x_name)}", loc="left"
+    )
     return fig
 
 
@@ -128,8 +133,8 @@ def heatmap_figure(
         np.arange(len(xs)) + 0.5, x_labels, rotation=30 if len(xs) > 6 else 0, fontsize="small"
     )
     ax.set_yticks(np.arange(len(ys)) + 0.5, y_labels, fontsize="small")
-    ax.set_xlabel(x_name)
-    ax.set_ylabel(y_name)
+    ax.set_xlabel(parameter_label(x_name))
+    ax.set_ylabel(parameter_label(y_name))
     bar = fig.colorbar(mesh, ax=ax, pad=0.01)
     bar.set_label(sweep.metric.label)
     ax.set_title(
@@ -167,7 +172,7 @@ def sensitivity_figure(path: Path) -> Figure:
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(
         x,
-        params,
+        [parameter_label(p) for p in params],
         rotation=20 if len(params) > 3 else 0,
         ha="right" if len(params) > 3 else "center",
         fontsize="small",
@@ -184,8 +189,26 @@ def sensitivity_figure(path: Path) -> Figure:
         else ""
     )
     method = str(doc.get("method", "sobol")).capitalize()
+    doubt = sensitivity_doubts_text(doc)
+    if doubt:
+        ax.axhspan(0, 1, color="#2ca02c", alpha=0.06, lw=0, label="valid range [0, 1]")
+        ax.legend(fontsize="small", title=f"error bars: {conf:.0%} CI", title_fontsize="small")
     ax.set_title(
-        f"Sweep {path.name}: {method} sensitivity of {parse_metric(doc['kpi']).label}{design}",
+        f"Sweep {path.name}: {method} sensitivity of {parse_metric(doc['kpi']).label}{design}"
+        + (f"\nWARNING: {doubt}" if doubt else ""),
         loc="left",
+        color="#b00000" if doubt else "black",
     )
     return fig
+
+
+def sensitivity_doubts_text(doc: dict[str, Any]) -> str:
+    """The warning for the title, or "" when the indices look sound."""
+    doubtful = doubtful_parameters(doc)
+    if not doubtful:
+        return ""
+    names = ", ".join(parameter_label(p) for p in doubtful)
+    return (
+        f"indices outside [0, 1] or intervals wider than ±0.5 ({names}): "
+        "the sample is too small to trust them; use more --samples"
+    )

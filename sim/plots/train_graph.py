@@ -7,6 +7,7 @@ node. A closed border shows at a glance as a pile of horizontal lines at its dis
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,19 +152,27 @@ def train_graph_figure(
     fig = new_figure(11, 6.5)
     ax = fig.subplots()
     origin = np.datetime64(run.start_date.isoformat(), "m")
+    thinned = False
     for reverse, colour, name in ((False, "#1f77b4", "forward"), (True, "#2ca02c", "reverse")):
-        segs = [p for t, p in tp.paths.items() if tp.reverse[t] == reverse]
+        segs = [p for t, p in sorted(tp.paths.items()) if tp.reverse[t] == reverse]
         if not segs:
             continue
-        lines = [np.column_stack([_datenum(origin, p[:, 0]), p[:, 1]]) for p in segs]
+        # a busy route draws as a solid block: show every k-th train so the lines separate
+        every = math.ceil(len(segs) / (MAX_TRAINS_PER_DAY * (window[1] - window[0])))
+        shown = segs[::every]
+        thinned |= every > 1
+        lines = [np.column_stack([_datenum(origin, p[:, 0]), p[:, 1]]) for p in shown]
         first, last = route_ends(run, route, reverse)
+        count = (
+            f"every {_ordinal(every)} of {len(segs)} trains" if every > 1 else f"{len(segs)} trains"
+        )
         ax.add_collection(
             LineCollection(
                 lines,
                 colors=colour,
                 linewidths=0.7,
                 alpha=0.8,
-                label=f"{first} → {last} ({len(segs)} trains)",
+                label=f"{first} → {last} ({count})",
                 gid=f"trains:{name}",
             )
         )
@@ -182,11 +191,20 @@ def train_graph_figure(
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
     ax.set_title(
-        f"{run.label}: train graph of route {route}, replication {replication}\n"
-        "sloped: running; horizontal: waiting or handling at a node",
+        f"{run.label}: train graph of route {route}, replication {replication}"
+        + (" (thinned: a busy route)" if thinned else "")
+        + "\nsloped: running; horizontal: waiting or handling at a node",
         loc="left",
     )
     return fig
+
+
+MAX_TRAINS_PER_DAY = 6.0  # per direction and day shown: denser, and every k-th train is drawn
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
 
 
 def route_ends(run: RunData, route: str, reverse: bool) -> tuple[str, str]:
