@@ -145,11 +145,18 @@ def format_difference(value: float | None, unit: str = "") -> str:
     return _signed(_number(value))
 
 
+def format_signed(value: float | None, digits: int) -> str:
+    """A signed figure with a fixed number of decimals ("+0.24", "-9.6"), never "-0.00"."""
+    if value is None or math.isnan(value):
+        return "–"
+    return _signed(f"{value:,.{digits}f}")
+
+
 def format_relative(value: float | None) -> str:
     """A relative change in percent of the baseline ("+20.1%"), never "-0.0%"."""
     if value is None or math.isnan(value):
         return "–"
-    return _signed(f"{value * 100:.1f}") + "%"
+    return format_signed(value * 100, 1) + "%"
 
 
 def _unsigned_zero(text: str) -> str:

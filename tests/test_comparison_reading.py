@@ -124,3 +124,15 @@ def test_teu_wait_days_is_teu_times_days_waited_from_the_tables(three_runs: list
     by_hand = (v.teu * wait / 24.0).groupby(v.replication).sum()
     assert values == pytest.approx(by_hand.loc[reps].to_numpy())
     assert "teu_wait_days" in kpis("node") and "teu_wait_days" not in NODE_UNITS
+
+
+def test_headline_table_never_shows_minus_zero() -> None:
+    from sim.analysis.headline import Effect, Headline, markdown
+    from sim.stats import Estimate
+
+    tiny = Effect(18.33, 18.33, Estimate(-0.0004, -0.0021, 0.0013, 10))
+    flat = Effect(580.0, 580.0, Estimate(-0.001, -0.3, 0.2, 10))
+    row = Headline("s", "b", tiny, flat, "brest", tiny, tiny, float("nan"), "dostyk", 0.41)
+    text = markdown([row])
+    assert "-0.0" not in text
+    assert "(0.00 [0.00, 0.00])" in text and "(0.0 %)" in text

@@ -19,6 +19,7 @@ from sim.choice.fixed_point import Iteration, with_chosen_demand
 from sim.config.loader import load_scenario
 from sim.config.scenario import Scenario
 from sim.engine.replications import ReplicationOutput, run_replications
+from sim.formatting import format_signed
 from sim.progress import Step
 from sim.stats import Estimate, estimate
 
@@ -180,14 +181,15 @@ def _num(x: float, digits: int = 1) -> str:
 
 def _diff(e: Effect, digits: int = 1) -> str:
     d = e.difference
-    ci = "" if math.isnan(d.ci_low) else f" [{d.ci_low:+,.{digits}f}, {d.ci_high:+,.{digits}f}]"
-    return f"{d.mean:+,.{digits}f}{ci}"
+    low, high = format_signed(d.ci_low, digits), format_signed(d.ci_high, digits)
+    ci = "" if math.isnan(d.ci_low) else f" [{low}, {high}]"
+    return f"{format_signed(d.mean, digits)}{ci}"
 
 
 def _pct(e: Effect) -> str:
     if not e.baseline or math.isnan(e.baseline):
         return "–"
-    return f"{100 * e.difference.mean / e.baseline:+.1f} %"
+    return f"{format_signed(100 * e.difference.mean / e.baseline, 1)} %"
 
 
 def markdown(rows: Sequence[Headline]) -> str:

@@ -34,7 +34,7 @@ def sweep_table(sweep_dir: Path, metrics: Sequence[str] = DEFAULT_METRICS) -> st
             mask = np.ones(len(d.kpi), dtype=bool)
             for p, v in zip(params, key, strict=True):
                 mask &= d.values[p] == v
-            unit = "fraction" if d.metric.kpi in ("utilisation", "backlog_cleared") else ""
+            unit = d.metric.unit  # from the KPI catalogue: fractions shown as percentages
             est = estimate(d.kpi[mask].tolist(), confidence)
             ci = (
                 ""
