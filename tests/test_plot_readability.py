@@ -18,7 +18,7 @@ from plot_fixtures import small_corridor
 
 from sim.analysis.sensitivity import doubtful_parameters
 from sim.plots.network_map import map_figure
-from sim.plots.series import MAX_SERIES, largest, throughput_figure
+from sim.plots.series import MAX_SERIES, largest, queues_figure, throughput_figure
 from sim.plots.style import parameter_label, stable_colours
 from sim.plots.sweep import sensitivity_figure
 from sim.plots.train_graph import train_graph_figure
@@ -70,6 +70,10 @@ def test_lines_keep_the_colour_of_their_node_or_route(busy: RunData) -> None:
     for ax, colours in ((top, nodes), (bottom, routes)):
         drawn = {ln.get_label(): ln.get_color() for ln in ax.get_lines()}
         assert drawn and all(colours[k] == c for k, c in drawn.items() if k in colours)
+    queues = queues_figure(busy)
+    for ax in queues.axes:
+        node = ax.get_title(loc="left").split(" (")[0]
+        assert {ln.get_color() for ln in ax.get_lines()} == {nodes[node]}
     series = {f"s{i}": np.full(3, float(i)) for i in range(9)}
     assert len(largest(series, MAX_SERIES, "other")) <= 6  # 5 lines and "other"
 

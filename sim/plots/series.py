@@ -136,11 +136,13 @@ def queues_figure(run: RunData, limit: int = 6) -> Figure:
     axes = fig.subplots(len(nodes), 1, sharex=True, squeeze=False)[:, 0]
     x = run.dates(window_days(run))
     spans = event_spans(run)
+    node_colour = stable_colours(run.scenario.nodes)  # the node's colour in every figure
     for ax, node in zip(axes, nodes, strict=True):
         daily = node_daily(run, node, "queue_mean")
         low, mid, high = np.nanpercentile(daily, [5, 50, 95], axis=0)
-        ax.fill_between(x, low, high, color="#1f77b4", alpha=0.25, lw=0, label="5–95% of runs")
-        ax.plot(x, mid, color="#1f77b4", lw=1.5, label="median")
+        colour = node_colour[node]
+        ax.fill_between(x, low, high, color=colour, alpha=0.25, lw=0, label="5–95% of runs")
+        ax.plot(x, mid, color=colour, lw=1.5, label="median")
         shade_events(ax, run, [s for s in spans if node in s.targets])
         servers = run.scenario.nodes[node].servers
         plural = "" if servers == 1 else "s"
