@@ -19,7 +19,7 @@ SIM = ROOT / "sim"
 
 # lower layers first; a module may import its own layer or any layer below, never above
 LAYERS: list[set[str]] = [
-    {"errors", "stats", "formatting", "kpis", "columns", "executors"},
+    {"errors", "stats", "formatting", "kpis", "columns", "executors", "suggest", "progress"},
     {"config"},
     {"engine"},
     {"choice"},

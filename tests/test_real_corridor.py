@@ -14,7 +14,8 @@ from builders import validated
 from typer.testing import CliRunner
 
 from sim.analysis.headline import SCENARIOS, headline_pair
-from sim.analysis.targets import calibrate, dwell_hours, segment_days, transit_days_between
+from sim.analysis.measures import dwell_hours, segment_days, transit_days_between
+from sim.analysis.targets import calibrate
 from sim.cli.app import app
 from sim.config.loader import load_scenario
 from sim.engine.metrics import replication_kpis

@@ -15,12 +15,6 @@ from types import FrameType
 
 from sim.cli import calibration_commands, result_commands, run_commands, sweep_commands  # noqa: F401 (registers its commands)
 from sim.cli.common import EXIT_INTERRUPTED, app, err
-from sim.errors import ConfigError
-
-
-def warn(problem: ConfigError) -> None:
-    """A scenario that runs but probably not as meant: one line on stderr, even with -q."""
-    err.print(f"corridor: warning: {problem}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -103,3 +103,8 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
         out.print(nodes)
     if "mode_choice" in summary:
         print_mode_choice(summary["mode_choice"], out)
+
+
+def warn(problem: ConfigError) -> None:
+    """A scenario that runs but probably not as meant: one line on stderr, even with -q."""
+    err.print(f"corridor: warning: {problem}", markup=False, highlight=False, soft_wrap=True)

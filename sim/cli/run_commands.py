@@ -11,9 +11,8 @@ import typer
 from rich.table import Table
 
 from sim.choice.fixed_point import Iteration
-from sim.cli.app import warn
 from sim.cli.choice_print import iteration_line
-from sim.cli.common import EXIT_INPUT, app, err, out, print_summary, user_errors
+from sim.cli.common import EXIT_INPUT, app, err, out, print_summary, user_errors, warn
 from sim.cli.validate import check_file
 from sim.config.loader import load_raw
 from sim.config.scenario import Scenario
