@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.config.checks import scenario_warnings
+from sim.config.history import HistoryChoice
+from sim.config.history_files import history_file_kind, load_history_params, load_observed
 from sim.config.loader import load_raw, load_scenario, validate_fragment
 from sim.errors import ConfigError
 from sim.sweep.plan import SweepRequest, plan_sweep
@@ -30,5 +32,9 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
                 raise warning
             on_warning(warning)
         return "scenario"
+    kind = history_file_kind(raw.data)
+    if kind is not None:  # the fitted history choice or its observations (issue 12)
+        (load_history_params if kind is HistoryChoice else load_observed)(path)
+        return "history params"
     validate_fragment(raw)
     return "params"

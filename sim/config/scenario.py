@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.config.distributions import DistributionField, Fixed
+from sim.config.history import HistoryYear
 from sim.config.mode_choice import ModeChoice, mode_choice_problems
 
 
@@ -193,6 +194,9 @@ class Scenario(_Strict):
     events: dict[str, Event] = Field(default_factory=dict)
     mode_choice: ModeChoice | None = Field(
         default=None, description="sea/rail choice setting rail demand (absent: flows as given)"
+    )
+    history: HistoryYear | None = Field(
+        default=None, description="one year's inputs for the fitted time-series choice"
     )
 
 
