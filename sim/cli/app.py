@@ -15,6 +15,9 @@ from types import FrameType
 
 from sim.cli import calibration_commands, result_commands, run_commands, sweep_commands  # noqa: F401 (registers its commands)
 from sim.cli.common import EXIT_INTERRUPTED, app, err
+from sim.cli.history_commands import register as register_history
+
+register_history(app)  # fit-history, backtest (issue 12)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -191,6 +191,9 @@ class HistoryChoice(_Strict):
     fitted: Fitted
     fit_seed: int = 2016
     fit_years: list[int] = Field(default_factory=list)
+    leave_one_out: dict[int, Fitted] = Field(
+        default_factory=dict, description="the refit without each year (fit uncertainty)"
+    )
 
 
 class ObservedYear(_Strict):

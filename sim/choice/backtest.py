@@ -1,0 +1,261 @@
+"""Backtest: every history year from its own inputs, simulated at the fitted choice.
+
+For each year of ``scenarios/history/`` the fitted time-series choice (:mod:`sim.choice.history`)
+gives the rail demand per direction; the year's scenario is simulated with its rail flows
+carrying that demand (a few replications, the year's seed) and the TEU delivered through
+the 1520 network (the Middle Corridor routes excluded, as in Y1) is reported per direction
+with a 95 % interval across replications.
+
+Years with observations (2016–2023) show the error against Y1/Y2 and the leave-one-year-out
+error (the refit without that year predicting it). Years without (2024, 2025) are
+predictions; their interval adds, in quadrature on the log scale, the fit's own uncertainty
+(jackknife over the leave-one-year-out refits) and the model's out-of-sample error (root
+mean square of the leave-one-year-out log errors), to the replication noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.choice.history import (
+    HistoryYearFile,
+    YearInputs,
+    YearResult,
+    load_chain,
+    run_chain,
+    year_inputs,
+)
+from sim.config.history import HistoryChoice, Observed
+from sim.config.scenario import Scenario
+from sim.engine.replications import run_replication
+from sim.errors import ConfigError
+from sim.stats import Estimate, estimate
+
+MIDDLE_CORRIDOR_NODES = ("aktau",)  # routes through these are not 1520 transit (Y1 excludes them)
+Z95 = 1.959963984540054
+
+
+def latest_year_file(folder: Path) -> Path:
+    """The newest year's scenario in a history folder (its chain reaches back to the first)."""
+    files = sorted(p for p in folder.glob("*.yaml") if p.stem.isdigit())
+    if not files:
+        raise ConfigError(str(folder), (), "no year files (e.g. 2016.yaml) in this folder")
+    return files[-1]
+
+
+def _is_westbound(s: Scenario, fid: str) -> bool:
+    return s.nodes[s.flows[fid].origin].country == "CN"
+
+
+def _share_1520(s: Scenario, fid: str) -> float:
+    """Fraction of a flow's TEU on routes that stay on the 1520 network (not the Caspian)."""
+    routes = s.flows[fid].routes
+    total = sum(routes.values())
+    off = sum(
+        share
+        for rid, share in routes.items()
+        if any(n in s.routes[rid].nodes for n in MIDDLE_CORRIDOR_NODES)
+    )
+    return (total - off) / total if total > 0 else 0.0
+
+
+def with_rail_demand(s: Scenario, teu: tuple[float, float]) -> Scenario:
+    """The scenario with each direction's flows scaled so that their 1520 routes carry
+    ``teu`` (westbound, eastbound) per year; the origin–destination pattern is the scenario's."""
+    written = [0.0, 0.0]
+    for fid, flow in s.flows.items():
+        written[0 if _is_westbound(s, fid) else 1] += flow.teu_per_year * _share_1520(s, fid)
+    flows = dict(s.flows)
+    for fid, flow in s.flows.items():
+        d = 0 if _is_westbound(s, fid) else 1
+        factor = teu[d] / written[d] if written[d] > 0 else 0.0
+        flows[fid] = flow.model_copy(update={"teu_per_year": flow.teu_per_year * factor})
+    return s.model_copy(update={"flows": flows})
+
+
+def _delivered_1520(args: tuple[Scenario, int, int]) -> tuple[float, float]:
+    """TEU per year delivered on 1520 routes in one replication, per direction."""
+    s, replication, seed = args
+    out = run_replication(s, replication, seed, with_tables=False)
+    per_year = 365.0 / s.run.horizon_days
+    teu = [0.0, 0.0]
+    for fid, k in out.kpis.flows.items():
+        teu[0 if _is_westbound(s, fid) else 1] += k["teu_delivered"] * _share_1520(s, fid)
+    return teu[0] * per_year, teu[1] * per_year
+
+
+def _pool_map(jobs: list[tuple[Scenario, int, int]], workers: int) -> Iterator[tuple[float, float]]:
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(_delivered_1520, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        yield from pool.map(_delivered_1520, jobs)
+
+
+@dataclass(frozen=True)
+class YearRow:
+    """One line of the backtest."""
+
+    year: int
+    inputs: str
+    demand_teu: tuple[float, float]  # what the fitted choice asks of rail
+    simulated: tuple[Estimate, Estimate, Estimate]  # westbound, eastbound, total delivered
+    observed_total: float | None
+    observed_westbound_share: float | None
+    loo_error: float | None  # leave-one-year-out relative error of the choice's total
+    interval: tuple[float, float] | None  # prediction interval of the total (no observation)
+
+    @property
+    def error(self) -> float | None:
+        if self.observed_total is None:
+            return None
+        return self.simulated[2].mean / self.observed_total - 1.0
+
+    @property
+    def westbound_share(self) -> float:
+        return self.simulated[0].mean / self.simulated[2].mean if self.simulated[2].mean else 0.0
+
+
+def inputs_summary(f: HistoryYearFile) -> str:
+    """The year's inputs in one cell."""
+    h = f.history
+    sea = h.sea.half_year_rates_usd_per_feu or [h.sea.rate_usd_per_feu] * 2
+    pairs = h.rail.half_year_border_train_pairs_per_day or [h.rail.border_train_pairs_per_day]
+    parts = [
+        f"sea ${sea[0]:,.0f}/{sea[1]:,.0f}",
+        f"on time {h.sea.on_time_share:.0%}",
+        f"rail ${h.rail.rate_usd_per_feu:,.0f}",
+        f"border {'/'.join(f'{p:g}' for p in pairs)} pairs/d",
+    ]
+    if h.rail.sanctions_from is not None:
+        parts.append("sanctions")
+    parts += [f"{c.option} closed {c.start:%d %b}" for c in h.closures.values()]
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything the backtest needs before simulating."""
+
+    files: list[HistoryYearFile]
+    inputs: list[YearInputs]
+    results: list[YearResult]
+    loo_error: dict[int, float]  # year -> relative error of its leave-one-out prediction
+    log_sd: dict[int, float]  # predicted year -> sd of the log prediction (fit + model)
+
+
+def prepare(history: Path, params: HistoryChoice, observed: Observed) -> Prepared:
+    """The chain of years, the fitted choice's answer, and the leave-one-out errors."""
+    files = load_chain(latest_year_file(history) if history.is_dir() else history)
+    a = params.assumptions
+    inputs = [year_inputs(f.history, a) for f in files]
+    results = run_chain(inputs, params.fitted, a)
+    loo_error: dict[int, float] = {}
+    loo_runs: list[list[YearResult]] = []
+    for year, fitted in sorted(params.leave_one_out.items()):
+        run = run_chain(inputs, fitted, a)
+        loo_runs.append(run)
+        obs = observed.years.get(year)
+        mine = next((r for r in run if r.year == year), None)
+        if obs is not None and mine is not None:
+            loo_error[year] = mine.total_teu / obs.total_teu - 1.0
+    model_var = float(np.mean([math.log1p(e) ** 2 for e in loo_error.values()] or [0.0]))
+    log_sd: dict[int, float] = {}
+    n = len(loo_runs)
+    for k, r in enumerate(results):
+        if r.year in observed.years:
+            continue
+        logs = np.asarray([math.log(max(run[k].total_teu, 1.0)) for run in loo_runs])
+        jack = float((n - 1) / n * ((logs - logs.mean()) ** 2).sum()) if n > 1 else 0.0
+        log_sd[r.year] = math.sqrt(jack + model_var)
+    return Prepared(files, inputs, results, loo_error, log_sd)
+
+
+def backtest(
+    history: Path,
+    params: HistoryChoice,
+    observed: Observed,
+    replications: int,
+    workers: int = 1,
+    horizon_days: float | None = None,
+    years: Sequence[int] = (),
+) -> list[YearRow]:
+    """Simulate every year (or ``years``) at the fitted demand; one row per year."""
+    prep = prepare(history, params, observed)
+    rows = []
+    for f, r in zip(prep.files, prep.results, strict=True):
+        if years and r.year not in years:
+            continue
+        s = with_rail_demand(f.scenario, r.teu)
+        if horizon_days is not None:
+            s = s.model_copy(
+                update={"run": s.run.model_copy(update={"horizon_days": horizon_days})}
+            )
+        jobs = [(s, k, s.run.seed) for k in range(replications)]
+        reps = list(_pool_map(jobs, workers))
+        west = estimate([w for w, _ in reps])
+        east = estimate([e for _, e in reps])
+        total = estimate([w + e for w, e in reps])
+        obs = observed.years.get(r.year)
+        interval = None
+        if r.year in prep.log_sd and total.mean > 0:
+            rep_half = (total.ci_high - total.mean) / total.mean if total.n > 1 else 0.0
+            sd = math.sqrt(prep.log_sd[r.year] ** 2 + (rep_half / Z95) ** 2)
+            interval = (total.mean * math.exp(-Z95 * sd), total.mean * math.exp(Z95 * sd))
+        rows.append(
+            YearRow(
+                year=r.year,
+                inputs=inputs_summary(f),
+                demand_teu=r.teu,
+                simulated=(west, east, total),
+                observed_total=obs.total_teu if obs else None,
+                observed_westbound_share=obs.westbound_share if obs else None,
+                loo_error=prep.loo_error.get(r.year),
+                interval=interval,
+            )
+        )
+    return rows
+
+
+def _k(x: float) -> str:
+    return f"{x / 1000:,.0f}k"
+
+
+def _est(e: Estimate) -> str:
+    if e.n < 2 or math.isnan(e.ci_low):
+        return _k(e.mean)
+    return f"{_k(e.mean)} [{_k(e.ci_low)}–{_k(e.ci_high)}]"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:+.1%}"
+
+
+def markdown(rows: Sequence[YearRow]) -> str:
+    """The backtest as a Markdown table, observed years first, then predictions."""
+    head = (
+        "| year | inputs | choice W / E | simulated W [95% CI] | simulated E [95% CI] | "
+        "simulated total | observed (Y1) | error | W share sim / obs | leave-one-out error |\n"
+        "|---|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for r in rows:
+        total = _est(r.simulated[2])
+        if r.interval is not None:
+            total = f"**{_k(r.simulated[2].mean)}** [{_k(r.interval[0])}–{_k(r.interval[1])}]"
+        obs = "prediction" if r.observed_total is None else f"{r.observed_total:,.0f}"
+        share = f"{r.westbound_share:.1%}"
+        if r.observed_westbound_share is not None:
+            share += f" / {r.observed_westbound_share:.1%}"
+        lines.append(
+            f"| {r.year} | {r.inputs} | {_k(r.demand_teu[0])} / {_k(r.demand_teu[1])} | "
+            f"{_est(r.simulated[0])} | {_est(r.simulated[1])} | {total} | {obs} | "
+            f"{_pct(r.error)} | {share} | {_pct(r.loo_error)} |"
+        )
+    return "\n".join(lines)

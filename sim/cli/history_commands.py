@@ -1,0 +1,160 @@
+"""``corridor fit-history`` and ``corridor backtest``: the fitted time-series choice (issue 12).
+
+Registered on the main app by :func:`register`; input problems end with exit 2 and one line,
+as everywhere else in the CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from sim.config.history_files import DEFAULT_HISTORY, DEFAULT_OBSERVED, DEFAULT_PARAMS
+from sim.errors import ConfigError
+
+EXIT_INPUT = 2
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"corridor: error: {message}", markup=False)
+    raise typer.Exit(EXIT_INPUT)
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    from sim.choice.fit_history import FitInputError
+
+    try:
+        yield
+    except ConfigError as exc:
+        _fail(str(exc))
+    except FitInputError as exc:
+        _fail(f"fit-history: {exc}")
+
+
+def _years(text: str) -> list[int]:
+    """``2016-2023`` or ``2016,2017,...``."""
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+            return list(range(a, b + 1))
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError("--years", (), f"'{text}' is not a range (2016-2023) or a list") from None
+
+
+HistoryOpt = Annotated[Path, typer.Option(help="folder of year scenarios, or one year's file")]
+ParamsOpt = Annotated[Path, typer.Option(help="assumptions and fitted parameters")]
+ObservedOpt = Annotated[Path, typer.Option(help="observations the fit may see")]
+
+
+def fit_history(
+    history: HistoryOpt = DEFAULT_HISTORY,
+    params: ParamsOpt = DEFAULT_PARAMS,
+    observed: ObservedOpt = DEFAULT_OBSERVED,
+    years: Annotated[str, typer.Option(help="years to fit, e.g. 2016-2023")] = "2016-2023",
+    seed: Annotated[int | None, typer.Option(help="default: fit_seed of the params")] = None,
+    starts: Annotated[int, typer.Option(help="seeded starting points of the optimiser")] = 8,
+    leave_one_out: Annotated[bool, typer.Option(help="refit without each year")] = True,
+) -> None:
+    """Fit the time-series choice to the observed years jointly; rewrite the params file."""
+    from sim.choice.backtest import latest_year_file
+    from sim.choice.fit_history import NAMES, fit, leave_one_year_out, to_vector
+    from sim.choice.history import load_chain, run_chain, year_inputs
+    from sim.config.history_files import load_history_params, load_observed
+    from sim.config.history_write import write_fit
+
+    with _user_errors():
+        started = time.perf_counter()
+        hp = load_history_params(params)
+        obs = load_observed(observed)
+        chosen = _years(years)
+        seed_ = hp.fit_seed if seed is None else seed
+        files = load_chain(latest_year_file(history) if history.is_dir() else history)
+        inputs = [year_inputs(f.history, hp.assumptions) for f in files]
+        result = fit(inputs, hp.assumptions, obs, chosen, seed_, starts)
+        loo = (
+            leave_one_year_out(
+                inputs, hp.assumptions, obs, chosen, seed_, max(2, starts // 2), result.fitted
+            )
+            if leave_one_out
+            else []
+        )
+        wall = time.perf_counter() - started
+        write_fit(
+            params,
+            result.fitted,
+            chosen,
+            seed_,
+            {r.year: r.fitted for r in loo},
+            f"corridor fit-history --years {years} (seed {seed_}, {starts} starts)",
+        )
+    for name, value in zip(NAMES, to_vector(result.fitted), strict=True):
+        out.print(f"{name:28s} {value:12.4g}", markup=False)
+    out.print(f"cost (½ Σ residual²) {result.cost:.3f} over {len(result.residuals)} residuals")
+    runs = run_chain(inputs, result.fitted, hp.assumptions)
+    loo_by_year = {r.year: r for r in loo}
+    out.print("\n| year | fitted TEU | observed | error | leave-one-out error |", markup=False)
+    out.print("|---|---|---|---|---|", markup=False)
+    for r in runs:
+        o = obs.years.get(r.year)
+        if o is None:
+            continue
+        lo = loo_by_year.get(r.year)
+        loo_err = f"{lo.predicted_total_teu / o.total_teu - 1:+.1%}" if lo else "—"
+        out.print(
+            f"| {r.year} | {r.total_teu:,.0f} | {o.total_teu:,.0f} | "
+            f"{r.total_teu / o.total_teu - 1:+.1%} | {loo_err} |",
+            markup=False,
+        )
+    out.print(f"\nwrote {params} in {wall:.1f} s", markup=False)
+
+
+def backtest(
+    history: HistoryOpt = DEFAULT_HISTORY,
+    params: ParamsOpt = DEFAULT_PARAMS,
+    observed: ObservedOpt = DEFAULT_OBSERVED,
+    replications: Annotated[int, typer.Option("--replications", "-r")] = 3,
+    workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
+    horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
+    years: Annotated[str, typer.Option(help="only these years, e.g. 2024-2025")] = "",
+) -> None:
+    """Every history year simulated at the fitted choice, against Y1/Y2; 2024–25 predicted."""
+    from sim.choice.backtest import backtest as run_backtest
+    from sim.choice.backtest import markdown
+    from sim.config.history_files import load_history_params, load_observed
+
+    with _user_errors():
+        started = time.perf_counter()
+        hp = load_history_params(params)
+        obs = load_observed(observed)
+        rows = run_backtest(
+            history,
+            hp,
+            obs,
+            max(1, replications),
+            max(1, workers),
+            horizon_days,
+            _years(years) if years else (),
+        )
+    out.print(markdown(rows), markup=False)
+    out.print(
+        f"\nproduced by: corridor backtest -r {replications} "
+        f"({time.perf_counter() - started:.0f} s;"
+        " each year's run.seed; intervals of 2024+ include the fit's uncertainty)",
+        markup=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the history commands to the ``corridor`` app."""
+    app.command("fit-history")(fit_history)
+    app.command("backtest")(backtest)
