@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit browser wheel-check bench calibrate headline clean
+.PHONY: demo test lint typecheck unit browser wheel-check bench calibrate headline fit-history backtest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,14 @@ calibrate: $(STAMP)
 # every shipped scenario against its baseline: the Scenarios table of docs/findings.md
 headline: $(STAMP)
 	$(BIN)/corridor headline -r 10
+
+# the time-series choice fitted to 2016–2023 (issue 12): rewrites params/history_choice.yaml
+# (same seed, same bytes), then every year 2016–2025 simulated at the fitted demand
+fit-history: $(STAMP)
+	$(BIN)/corridor fit-history
+
+backtest: $(STAMP)
+	$(BIN)/corridor backtest -r 5
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -8,9 +8,9 @@ with a 95 % interval across replications.
 
 Years with observations (2016–2023) show the error against Y1/Y2 and the leave-one-year-out
 error (the refit without that year predicting it). Years without (2024, 2025) are
-predictions; their interval adds, in quadrature on the log scale, the fit's own uncertainty
-(jackknife over the leave-one-year-out refits) and the model's out-of-sample error (root
-mean square of the leave-one-year-out log errors), to the replication noise.
+predictions; their interval is the range of the predictions of the full fit and of every
+leave-one-year-out refit (the fit's own uncertainty: how far the answer moves when one year
+of history is missing), each widened by the replication interval of the simulation.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from sim.choice.history import (
     HistoryYearFile,
@@ -38,7 +36,6 @@ from sim.errors import ConfigError
 from sim.stats import Estimate, estimate
 
 MIDDLE_CORRIDOR_NODES = ("aktau",)  # routes through these are not 1520 transit (Y1 excludes them)
-Z95 = 1.959963984540054
 
 
 def latest_year_file(folder: Path) -> Path:
@@ -147,7 +144,8 @@ class Prepared:
     inputs: list[YearInputs]
     results: list[YearResult]
     loo_error: dict[int, float]  # year -> relative error of its leave-one-out prediction
-    log_sd: dict[int, float]  # predicted year -> sd of the log prediction (fit + model)
+    spread: dict[int, tuple[float, float]]  # predicted year -> (min, max) over the refits,
+    # as ratios to the full fit's prediction
 
 
 def prepare(history: Path, params: HistoryChoice, observed: Observed) -> Prepared:
@@ -165,16 +163,13 @@ def prepare(history: Path, params: HistoryChoice, observed: Observed) -> Prepare
         mine = next((r for r in run if r.year == year), None)
         if obs is not None and mine is not None:
             loo_error[year] = mine.total_teu / obs.total_teu - 1.0
-    model_var = float(np.mean([math.log1p(e) ** 2 for e in loo_error.values()] or [0.0]))
-    log_sd: dict[int, float] = {}
-    n = len(loo_runs)
+    spread: dict[int, tuple[float, float]] = {}
     for k, r in enumerate(results):
-        if r.year in observed.years:
+        if r.year in observed.years or r.total_teu <= 0:
             continue
-        logs = np.asarray([math.log(max(run[k].total_teu, 1.0)) for run in loo_runs])
-        jack = float((n - 1) / n * ((logs - logs.mean()) ** 2).sum()) if n > 1 else 0.0
-        log_sd[r.year] = math.sqrt(jack + model_var)
-    return Prepared(files, inputs, results, loo_error, log_sd)
+        ratios = [1.0] + [run[k].total_teu / r.total_teu for run in loo_runs]
+        spread[r.year] = (min(ratios), max(ratios))
+    return Prepared(files, inputs, results, loo_error, spread)
 
 
 def backtest(
@@ -204,10 +199,11 @@ def backtest(
         total = estimate([w + e for w, e in reps])
         obs = observed.years.get(r.year)
         interval = None
-        if r.year in prep.log_sd and total.mean > 0:
-            rep_half = (total.ci_high - total.mean) / total.mean if total.n > 1 else 0.0
-            sd = math.sqrt(prep.log_sd[r.year] ** 2 + (rep_half / Z95) ** 2)
-            interval = (total.mean * math.exp(-Z95 * sd), total.mean * math.exp(Z95 * sd))
+        if r.year in prep.spread and total.mean > 0:
+            lo, hi = prep.spread[r.year]
+            low = total.ci_low if total.n > 1 else total.mean
+            high = total.ci_high if total.n > 1 else total.mean
+            interval = (low * lo, high * hi)
         rows.append(
             YearRow(
                 year=r.year,
