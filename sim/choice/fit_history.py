@@ -20,7 +20,7 @@ the spread of the 2024–2025 predictions that comes from the fit itself.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +126,63 @@ class FitResult:
     starts: int
 
 
+def _checked(
+    inputs: Sequence[YearInputs],
+    observed: Observed,
+    years: Sequence[int],
+    fixed: Mapping[str, float],
+) -> NDArray[np.bool_]:
+    """The mask of free parameters, after refusing a fit that cannot be done."""
+    unknown = [n for n in fixed if n not in NAMES]
+    if unknown:
+        raise FitInputError(f"unknown parameter '{unknown[0]}' (one of: {', '.join(NAMES)})")
+    missing = [y for y in years if y not in observed.years]
+    if missing:
+        raise FitInputError(f"no observation for year(s) {', '.join(map(str, missing))}")
+    have = {i.year for i in inputs}
+    if not set(years) <= have:
+        raise FitInputError("a fitted year has no scenario")
+    free = np.asarray([n not in fixed for n in NAMES])
+    n_obs = observation_count(observed, years)
+    if n_obs < int(free.sum()):
+        raise FitInputError(
+            f"{len(years)} year(s) give {n_obs} observations, fewer than the "
+            f"{int(free.sum())} parameters"
+        )
+    return free
+
+
+def _solve(
+    inputs: Sequence[YearInputs],
+    assumptions: Assumptions,
+    observed: Observed,
+    years: Sequence[int],
+    starts: Sequence[FloatArray],
+    free: NDArray[np.bool_],
+    base: FloatArray,
+) -> FitResult:
+    """Least squares on the free parameters from each start; the best solution."""
+    chain = [i for i in inputs if i.year <= max(years)]
+
+    def full(z: FloatArray) -> FloatArray:
+        x = base.copy()
+        x[free] = z
+        return x
+
+    def fun(z: FloatArray) -> FloatArray:
+        return residuals(run_chain(chain, to_fitted(full(z)), assumptions), observed, years)
+
+    best: tuple[float, FloatArray] | None = None
+    for x0 in starts:
+        z0 = np.clip(x0[free], LOWER[free], UPPER[free])
+        sol = least_squares(fun, z0, bounds=(LOWER[free], UPPER[free]), x_scale="jac", max_nfev=400)
+        if best is None or sol.cost < best[0]:
+            best = (float(sol.cost), np.asarray(sol.x, dtype=float))
+    assert best is not None
+    x = full(best[1])
+    return FitResult(to_fitted(x), best[0], fun(best[1]), len(starts))
+
+
 def fit(
     inputs: Sequence[YearInputs],
     assumptions: Assumptions,
@@ -133,37 +190,17 @@ def fit(
     years: Sequence[int],
     seed: int,
     starts: int = 8,
+    fixed: Mapping[str, float] | None = None,
 ) -> FitResult:
     """Least squares over the chain of ``inputs`` (run in full: a left-out year still carries
-    the adjustment to the next), scored on ``years`` only."""
-    missing = [y for y in years if y not in observed.years]
-    if missing:
-        raise FitInputError(f"no observation for year(s) {', '.join(map(str, missing))}")
-    have = {i.year for i in inputs}
-    if not set(years) <= have:
-        raise FitInputError("a fitted year has no scenario")
-    n_obs = observation_count(observed, years)
-    if n_obs < len(NAMES):
-        raise FitInputError(
-            f"{len(years)} year(s) give {n_obs} observations, fewer than the "
-            f"{len(NAMES)} parameters"
-        )
-    horizon = max(years)
-    chain = [i for i in inputs if i.year <= horizon]
-
-    def fun(x: FloatArray) -> FloatArray:
-        return residuals(run_chain(chain, to_fitted(x), assumptions), observed, years)
-
+    the adjustment to the next), scored on ``years`` only; ``fixed`` pins parameters by name
+    (a profile, or a structural alternative such as sanctions as exclusion only)."""
+    fixed = dict(fixed or {})
+    free = _checked(inputs, observed, years, fixed)
+    base = np.asarray([fixed.get(n, 0.0) for n in NAMES])
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    best: tuple[float, FloatArray] | None = None
-    for _ in range(starts):
-        x0 = START_LOW + rng.random(len(NAMES)) * (START_HIGH - START_LOW)
-        sol = least_squares(fun, x0, bounds=(LOWER, UPPER), x_scale="jac", max_nfev=400)
-        if best is None or sol.cost < best[0]:
-            best = (float(sol.cost), np.asarray(sol.x, dtype=float))
-    assert best is not None
-    x = best[1]
-    return FitResult(to_fitted(x), best[0], fun(x), starts)
+    x0s = [START_LOW + rng.random(len(NAMES)) * (START_HIGH - START_LOW) for _ in range(starts)]
+    return _solve(inputs, assumptions, observed, years, x0s, free, base)
 
 
 @dataclass(frozen=True)
@@ -184,14 +221,15 @@ def leave_one_year_out(
     seed: int,
     starts: int = 4,
     warm: Fitted | None = None,
+    fixed: Mapping[str, float] | None = None,
 ) -> list[LeaveOneOut]:
     """One refit per year, without it; each predicts the year it did not see."""
     out = []
     for y in years:
         kept = [k for k in years if k != y]
-        res = fit(inputs, assumptions, observed, kept, seed + y, starts)
+        res = fit(inputs, assumptions, observed, kept, seed + y, starts, fixed)
         if warm is not None:  # the full fit's optimum is a good start too: keep the better
-            alt = fit_from(inputs, assumptions, observed, kept, warm)
+            alt = fit_from(inputs, assumptions, observed, kept, warm, fixed)
             if alt.cost < res.cost:
                 res = alt
         chain = run_chain([i for i in inputs if i.year <= y], res.fitted, assumptions)
@@ -205,15 +243,11 @@ def fit_from(
     observed: Observed,
     years: Sequence[int],
     start: Fitted,
+    fixed: Mapping[str, float] | None = None,
 ) -> FitResult:
     """One local fit from a given start (used to warm-start the leave-one-out refits)."""
-    horizon = max(years)
-    chain = [i for i in inputs if i.year <= horizon]
-
-    def fun(x: FloatArray) -> FloatArray:
-        return residuals(run_chain(chain, to_fitted(x), assumptions), observed, years)
-
-    x0 = np.clip(to_vector(start), LOWER, UPPER)
-    sol = least_squares(fun, x0, bounds=(LOWER, UPPER), x_scale="jac", max_nfev=400)
-    x = np.asarray(sol.x, dtype=float)
-    return FitResult(to_fitted(x), float(sol.cost), fun(x), 1)
+    fixed = dict(fixed or {})
+    free = _checked(inputs, observed, years, fixed)
+    x0 = to_vector(start)
+    base = np.asarray([fixed.get(n, x0[k]) for k, n in enumerate(NAMES)])
+    return _solve(inputs, assumptions, observed, years, [x0], free, base)

@@ -51,6 +51,20 @@ def _years(text: str) -> list[int]:
         raise ConfigError("--years", (), f"'{text}' is not a range (2016-2023) or a list") from None
 
 
+def _fixed(items: list[str]) -> dict[str, float]:
+    """``NAME=VALUE`` pairs of ``--fix``."""
+    out: dict[str, float] = {}
+    for text in items:
+        name, sep, value = text.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError("--fix", (), f"'{text}' is not NAME=number") from None
+        if not sep:
+            raise ConfigError("--fix", (), f"'{text}' is not NAME=number")
+    return out
+
+
 HistoryOpt = Annotated[Path, typer.Option(help="folder of year scenarios, or one year's file")]
 ParamsOpt = Annotated[Path, typer.Option(help="assumptions and fitted parameters")]
 ObservedOpt = Annotated[Path, typer.Option(help="observations the fit may see")]
@@ -64,6 +78,12 @@ def fit_history(
     seed: Annotated[int | None, typer.Option(help="default: fit_seed of the params")] = None,
     starts: Annotated[int, typer.Option(help="seeded starting points of the optimiser")] = 8,
     leave_one_out: Annotated[bool, typer.Option(help="refit without each year")] = True,
+    fix: Annotated[
+        list[str] | None, typer.Option(help="pin a parameter: NAME=VALUE (repeatable)")
+    ] = None,
+    out_params: Annotated[
+        Path | None, typer.Option("--out", help="write here instead of --params")
+    ] = None,
 ) -> None:
     """Fit the time-series choice to the observed years jointly; rewrite the params file."""
     from sim.choice.backtest import latest_year_file
@@ -80,22 +100,35 @@ def fit_history(
         seed_ = hp.fit_seed if seed is None else seed
         files = load_chain(latest_year_file(history) if history.is_dir() else history)
         inputs = [year_inputs(f.history, hp.assumptions) for f in files]
-        result = fit(inputs, hp.assumptions, obs, chosen, seed_, starts)
+        fixed = _fixed(fix or [])
+        result = fit(inputs, hp.assumptions, obs, chosen, seed_, starts, fixed)
         loo = (
             leave_one_year_out(
-                inputs, hp.assumptions, obs, chosen, seed_, max(2, starts // 2), result.fitted
+                inputs,
+                hp.assumptions,
+                obs,
+                chosen,
+                seed_,
+                max(2, starts // 2),
+                result.fitted,
+                fixed,
             )
             if leave_one_out
             else []
         )
         wall = time.perf_counter() - started
+        target = out_params or params
+        if target != params:
+            target.write_text(params.read_text(encoding="utf-8"), encoding="utf-8")
         write_fit(
-            params,
+            target,
             result.fitted,
             chosen,
             seed_,
             {r.year: r.fitted for r in loo},
-            f"corridor fit-history --years {years} (seed {seed_}, {starts} starts)",
+            f"corridor fit-history --years {years} (seed {seed_}, {starts} starts"
+            + "".join(f", --fix {t}" for t in fix or [])
+            + ")",
         )
     for name, value in zip(NAMES, to_vector(result.fitted), strict=True):
         out.print(f"{name:28s} {value:12.4g}", markup=False)
@@ -115,7 +148,7 @@ def fit_history(
             f"{r.total_teu / o.total_teu - 1:+.1%} | {loo_err} |",
             markup=False,
         )
-    out.print(f"\nwrote {params} in {wall:.1f} s", markup=False)
+    out.print(f"\nwrote {out_params or params} in {wall:.1f} s", markup=False)
 
 
 def backtest(
@@ -154,7 +187,37 @@ def backtest(
     )
 
 
+def history_sensitivity(
+    history: HistoryOpt = DEFAULT_HISTORY,
+    params: ParamsOpt = DEFAULT_PARAMS,
+    observed: ObservedOpt = DEFAULT_OBSERVED,
+    trajectories: Annotated[int, typer.Option(help="Morris trajectories")] = 6,
+    seed: Annotated[int, typer.Option()] = 2024,
+    starts: Annotated[int, typer.Option(help="optimiser starts per refit")] = 3,
+) -> None:
+    """Morris screening of the 2024–25 predictions over market size, VOT, eastbound rates."""
+    from sim.analysis.history_sensitivity import markdown, morris
+    from sim.choice.backtest import latest_year_file
+    from sim.choice.history import load_chain
+    from sim.config.history_files import load_history_params, load_observed
+
+    with _user_errors():
+        started = time.perf_counter()
+        hp = load_history_params(params)
+        obs = load_observed(observed)
+        files = load_chain(latest_year_file(history) if history.is_dir() else history)
+        fit_years = hp.fit_years or sorted(obs.years)
+        result = morris(files, hp.assumptions, obs, fit_years, trajectories, seed, starts)
+    out.print(markdown(result), markup=False)
+    out.print(
+        f"\nproduced by: corridor history-sensitivity --trajectories {trajectories} "
+        f"--seed {seed} ({time.perf_counter() - started:.0f} s)",
+        markup=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the history commands to the ``corridor`` app."""
     app.command("fit-history")(fit_history)
     app.command("backtest")(backtest)
+    app.command("history-sensitivity")(history_sensitivity)
