@@ -25,9 +25,10 @@ def main() -> int:
         "corridor.py": ["--repeats", "1"],
         "scaling.py": ["--quick", "--repeats", "1"],
         "sweep.py": ["--runs", "4", "--horizon-days", "300", "--repeats", "1"],
+        "history_fit.py": ["--repeats", "1"],
     }
     status = 0
-    for script in ("overhead.py", "corridor.py", "scaling.py", "sweep.py"):
+    for script in ("overhead.py", "corridor.py", "scaling.py", "sweep.py", "history_fit.py"):
         extra = quick[script] if args.quick else []
         done = subprocess.run([sys.executable, str(HERE / script), *extra], check=False)
         status = status or done.returncode
