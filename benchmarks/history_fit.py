@@ -42,8 +42,8 @@ def main() -> None:
             run_chain(inputs, params.fitted, params.assumptions)
         fast.append((time.perf_counter() - t) / 100)
         t = time.perf_counter()
-        for s in scenarios:
-            _delivered_1520((s, 0, s.run.seed))
+        for scenario in scenarios:
+            _delivered_1520((scenario, 0, scenario.run.seed))
         slow.append(time.perf_counter() - t)
     f, s = statistics.median(fast), statistics.median(slow)
     print(f"history fit: {_common.machine()}")
