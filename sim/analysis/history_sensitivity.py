@@ -145,12 +145,11 @@ def morris(
 def markdown(result: MorrisResult) -> str:
     """μ* and σ per assumption for each predicted year, with the range of the predictions."""
     years = sorted(result.shipped)
-    head = "| assumption | range | " + " | ".join(f"{y} μ* | {y} σ" for y in years) + " |"
+    head = "| assumption | range | " + " | ".join(f"{y} μ* TEU | {y} σ TEU" for y in years) + " |"
     lines = [head, "|---|---|" + "---|---|" * len(years)]
     for f in FACTORS:
         cells = " | ".join(
-            f"{result.mu_star[f.name][y] / 1000:,.0f}k | {result.sigma[f.name][y] / 1000:,.0f}k"
-            for y in years
+            f"{result.mu_star[f.name][y]:,.0f} | {result.sigma[f.name][y]:,.0f}" for y in years
         )
         lines.append(f"| {f.name} | {f.low:.2g}–{f.high:.2g} | {cells} |")
     lines.append("")
