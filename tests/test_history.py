@@ -299,3 +299,30 @@ def test_a_fit_with_fewer_observations_than_parameters_ends_with_exit_2(tmp_path
     assert out.strip().count("\n") == 0
     assert "fewer than the" in out
     assert params.read_text(encoding="utf-8") == PARAMS.read_text(encoding="utf-8")
+
+
+def test_running_a_history_year_sets_its_rail_flows_from_the_fitted_choice() -> None:
+    from sim.choice.backtest import _is_westbound, _share_1520
+    from sim.choice.history_demand import history_teu
+    from sim.workflow.run import RunRequest, prepare
+
+    scenario, raw = prepare(RunRequest(scenario_file=HISTORY / "2024.yaml"))
+    teu = history_teu(scenario, raw)
+    assert teu is not None
+    params = load_history_params(PARAMS)
+    chain = run_chain(_history_inputs(params.assumptions), params.fitted, params.assumptions)
+    assert teu == pytest.approx(next(r.teu for r in chain if r.year == 2024), rel=1e-12)
+    carried = [0.0, 0.0]
+    for fid, flow in scenario.flows.items():
+        carried[0 if _is_westbound(scenario, fid) else 1] += flow.teu_per_year * _share_1520(
+            scenario, fid
+        )
+    assert carried == pytest.approx(list(teu), rel=1e-9)
+    # an override of this year's inputs changes the demand: the year runs from its inputs
+    dear, raw2 = prepare(
+        RunRequest(
+            scenario_file=HISTORY / "2024.yaml",
+            overrides=("history.rail.sanctions_from=null",),
+        )
+    )
+    assert sum(history_teu(dear, raw2) or (0.0, 0.0)) > sum(teu)

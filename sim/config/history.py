@@ -91,6 +91,11 @@ class HistoryYear(_Strict):
         description="the year before (a scenario file, relative to the file that sets this): "
         "where the adjustment starts from; null for the first year",
     )
+    params: str | None = Field(
+        default=None,
+        description="the fitted choice (params/history_choice.yaml, relative to the file that "
+        "sets this); when given, `corridor run` sets the rail flows from it",
+    )
     market_teu_per_year: dict[Direction, float] = Field(
         description="China↔EU container trade by direction (all modes)"
     )

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from sim.choice.fixed_point import Iteration, run_final, solve
+from sim.choice.history_demand import with_history_demand
 from sim.choice.summary import iteration_columns, summary_block
 from sim.config.checks import scenario_warnings
 from sim.config.loader import RawScenario, load_scenario
@@ -59,7 +60,8 @@ def prepare(request: RunRequest) -> tuple[Scenario, RawScenario]:
         extra["run.replications"] = request.replications
     if request.seed is not None:
         extra["run.seed"] = request.seed
-    return load_scenario(request.scenario_file, request.overrides, extra)
+    scenario, raw = load_scenario(request.scenario_file, request.overrides, extra)
+    return with_history_demand(scenario, raw), raw  # a history year: demand from the fit
 
 
 def execute(
