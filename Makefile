@@ -77,10 +77,11 @@ headline: $(STAMP)
 	$(BIN)/corridor headline -r 10
 
 # the time-series choice fitted to 2016–2023 (issue 12): rewrites params/history_choice.yaml
-# (same seed, same bytes), then every year 2016–2025 simulated at the fitted demand
+# (same seed, same bytes; about a minute)
 fit-history: $(STAMP)
 	$(BIN)/corridor fit-history
 
+# every year 2016–2025 simulated at the fitted demand, against Y1/Y2 (under a minute)
 backtest: $(STAMP)
 	$(BIN)/corridor backtest -r 5
 

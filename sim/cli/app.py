@@ -17,7 +17,7 @@ from sim.cli import calibration_commands, result_commands, run_commands, sweep_c
 from sim.cli.common import EXIT_INTERRUPTED, app, err
 from sim.cli.history_commands import register as register_history
 
-register_history(app)  # fit-history, backtest (issue 12)
+register_history(app)  # fit-history, backtest, history-sensitivity (issue 12)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
