@@ -11,7 +11,7 @@ whether the effect depends on the others (interaction or non-linearity).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -59,6 +59,7 @@ def predict(
     values: Sequence[float],
     seed: int,
     starts: int,
+    fixed: Mapping[str, float] | None = None,
 ) -> dict[int, float]:
     """Refit at these assumption values; the predicted total TEU of every unobserved year."""
     market, vot, east = values
@@ -69,7 +70,7 @@ def predict(
         inputs.append(
             replace(inp, market_teu=(inp.market_teu[0] * market, inp.market_teu[1] * market))
         )
-    res = fit(inputs, a2, observed, fit_years, seed, starts)
+    res = fit(inputs, a2, observed, fit_years, seed, starts, fixed)
     return {
         r.year: r.total_teu
         for r in run_chain(inputs, res.fitted, a2)
@@ -97,6 +98,7 @@ def morris(
     trajectories: int,
     seed: int,
     starts: int = 3,
+    fixed: Mapping[str, float] | None = None,
 ) -> MorrisResult:
     """Morris elementary effects (levels 4, Δ = 2/3 of each range) over ``FACTORS``."""
     rng = np.random.default_rng(np.random.SeedSequence(seed))
@@ -114,19 +116,21 @@ def morris(
         x = rng.choice(levels, size=k)
         flip = rng.random(k) < 0.5  # walk down from the top half instead of up
         x = np.where(flip, x + delta, x)
-        y = predict(files, a, observed, fit_years, values(x), seed, starts)
+        y = predict(files, a, observed, fit_years, values(x), seed, starts, fixed)
         points += 1
         for i in rng.permutation(k):
             step = -delta if flip[i] else delta
             x2 = x.copy()
             x2[i] += step
-            y2 = predict(files, a, observed, fit_years, values(x2), seed, starts)
+            y2 = predict(files, a, observed, fit_years, values(x2), seed, starts, fixed)
             points += 1
             for year in y:
                 effects[FACTORS[i].name].setdefault(year, []).append((y2[year] - y[year]) / step)
                 seen.setdefault(year, []).extend([y[year], y2[year]])
             x, y = x2, y2
-    shipped = predict(files, a, observed, fit_years, [f.shipped for f in FACTORS], seed, starts)
+    shipped = predict(
+        files, a, observed, fit_years, [f.shipped for f in FACTORS], seed, starts, fixed
+    )
     return MorrisResult(
         mu_star={
             n: {yr: float(np.mean(np.abs(v))) for yr, v in per.items()}

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from sim.analysis.targets import DEFAULT_BASELINES, markdown
 from sim.cli.choice_report import calibration_report, parse_factors
 from sim.cli.common import app, err, out, user_errors
 from sim.cli.progress import progress_bar
@@ -26,7 +25,7 @@ def calibrate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run the baselines and compare them with sourced targets; exit 1 if one is missed."""
-    from sim.analysis.targets import calibrate
+    from sim.analysis.targets import DEFAULT_BASELINES, calibrate, markdown
 
     chosen = files or list(DEFAULT_BASELINES)
     with user_errors(), progress_bar(err, "calibrate", None, quiet) as step:

@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.analysis.targets import format_value
 from sim.cli.choice_print import print_mode_choice
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError

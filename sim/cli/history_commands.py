@@ -194,6 +194,9 @@ def history_sensitivity(
     trajectories: Annotated[int, typer.Option(help="Morris trajectories")] = 6,
     seed: Annotated[int, typer.Option()] = 2024,
     starts: Annotated[int, typer.Option(help="optimiser starts per refit")] = 3,
+    fix: Annotated[
+        list[str] | None, typer.Option(help="pin a parameter in every refit: NAME=VALUE")
+    ] = None,
 ) -> None:
     """Morris screening of the 2024–25 predictions over market size, VOT, eastbound rates."""
     from sim.analysis.history_sensitivity import markdown, morris
@@ -207,11 +210,15 @@ def history_sensitivity(
         obs = load_observed(observed)
         files = load_chain(latest_year_file(history) if history.is_dir() else history)
         fit_years = hp.fit_years or sorted(obs.years)
-        result = morris(files, hp.assumptions, obs, fit_years, trajectories, seed, starts)
+        result = morris(
+            files, hp.assumptions, obs, fit_years, trajectories, seed, starts, _fixed(fix or [])
+        )
     out.print(markdown(result), markup=False)
     out.print(
         f"\nproduced by: corridor history-sensitivity --trajectories {trajectories} "
-        f"--seed {seed} ({time.perf_counter() - started:.0f} s)",
+        f"--seed {seed}"
+        + "".join(f" --fix {t}" for t in fix or [])
+        + f" ({time.perf_counter() - started:.0f} s)",
         markup=False,
     )
 

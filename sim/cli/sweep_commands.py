@@ -11,8 +11,6 @@ import typer
 from rich.table import Table
 
 from sim.cli.common import EXIT_INTERRUPTED, app, err, fail, out, user_errors
-from sim.sweep.plan import SweepRequest
-from sim.sweep.runner import SweepInterrupted
 
 
 @app.command()
@@ -46,6 +44,8 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid / LHS / Sobol design of parameters, resumably."""
     from sim.cli.sweep_display import RichReporter, summary_table
+    from sim.sweep.plan import SweepRequest
+    from sim.sweep.runner import SweepInterrupted
     from sim.sweep.runner import sweep as run_sweep
 
     reporter = None if quiet else RichReporter(err)
