@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.choice.fixed_point import Iteration, with_chosen_demand
+from sim.choice.history_demand import with_history_demand
 from sim.config.loader import load_scenario
 from sim.config.scenario import Scenario
 from sim.engine.replications import ReplicationOutput, run_replications
@@ -70,8 +71,8 @@ def _aligned(scenario: Scenario, baseline_file: Path) -> Scenario:
         "run.seed": run.seed,
         "run.replications": run.replications,
     }
-    baseline, _ = load_scenario(baseline_file, values=values)
-    return baseline
+    baseline, raw = load_scenario(baseline_file, values=values)
+    return with_history_demand(baseline, raw)
 
 
 def _effect(base: Sequence[float], scen: Sequence[float], confidence: float) -> Effect:
@@ -101,7 +102,8 @@ def headline_pair(
     values: dict[str, object] = {"run.replications": replications}
     if horizon_days is not None:
         values["run.horizon_days"] = horizon_days
-    scenario, _ = load_scenario(scenario_file, values=values)
+    scenario, raw = load_scenario(scenario_file, values=values)
+    scenario = with_history_demand(scenario, raw)  # a history year: demand from the fit
     baseline = _aligned(scenario, baseline_file)
     # rail demand from the mode choice, if on
     scenario = with_chosen_demand(scenario, workers, iteration)
