@@ -3,8 +3,8 @@ against simulating the same years once (issue 12).
 
 The optimiser of ``corridor fit-history`` evaluates the choice over the whole chain of years
 a few thousand times (least squares, several starts, leave-one-year-out refits). Here one
-evaluation of the fast model (:mod:`sim.choice.history`: logit + supply curve + border wait + partial
-adjustment, half-year by half-year, fixed point by bracketing) is timed against one
+evaluation of the fast model (:mod:`sim.choice.history`: logit + supply curve + border wait
++ partial adjustment, half-year by half-year, fixed point by bracketing) is timed against one
 replication of every year's simulation at the same demand (what a simulation-in-the-loop fit
 would need per evaluation, before any replications for noise). Medians of alternating rounds.
 
