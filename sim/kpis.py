@@ -32,6 +32,7 @@ class Kpi:
     definition: str
     source: str = "summary"
     absent_is_zero: bool = False  # NaN means "nothing happened" (no backlog: 0 days to clear)
+    group: str = ""  # "held" (only with finite room), "market" (only with several markets)
 
     @property
     def difference_unit(self) -> str:
@@ -40,9 +41,15 @@ class Kpi:
 
 
 def _k(
-    scope: str, key: str, unit: str, label: str, definition: str, source: str = "summary"
+    scope: str,
+    key: str,
+    unit: str,
+    label: str,
+    definition: str,
+    source: str = "summary",
+    group: str = "",
 ) -> Kpi:
-    return Kpi(scope, key, unit, label, definition, source, absent_is_zero=key == "recovery_days")
+    return Kpi(scope, key, unit, label, definition, source, key == "recovery_days", group=group)
 
 
 CATALOGUE: tuple[Kpi, ...] = (
@@ -90,6 +97,21 @@ CATALOGUE: tuple[Kpi, ...] = (
        source="visits"),
     _k("node", "teu_wait_days", "TEU·days", "TEU delayed × days",
        "sum over trains arriving in the window of TEU × days waited at the node", source="visits"),
+    _k("corridor", "trains_held_peak", "trains", "peak trains held anywhere",
+       "most trains held at once (handled, waiting to be accepted by the next node's room), "
+       "all nodes together", group="held"),
+    _k("corridor", "trains_held_mean", "trains", "mean trains held",
+       "time-average number of trains held, all nodes together", group="held"),
+    _k("node", "held_mean", "trains", "mean trains held here",
+       "time-average number of trains handled here but not yet accepted downstream",
+       group="held"),
+    _k("node", "held_max", "trains", "peak trains held here",
+       "most trains held here at once", group="held"),
+    _k("node", "held_end", "trains", "trains held here at the end",
+       "trains held here when the run ends", group="held"),
+    _k("node", "trains_handled_china_eu", "trains", "China–EU trains handled",
+       "China–EU trains whose handling ended inside the window (trains_handled counts every "
+       "market)", group="market"),
     _k("flow", "trains_delivered", "trains", "trains delivered",
        "trains of the flow delivered inside the window"),
     _k("flow", "teu_delivered", "TEU", "TEU delivered", "TEU of the flow delivered in the window"),
@@ -107,9 +129,11 @@ def kpis(scope: str, source: str | None = None) -> dict[str, Kpi]:
     }
 
 
-def units(scope: str) -> dict[str, str]:
-    """KPI → unit for the KPIs ``corridor run`` writes for a scope (summary.json's blocks)."""
-    return {key: k.unit for key, k in kpis(scope, "summary").items()}
+def units(scope: str, group: str = "") -> dict[str, str]:
+    """KPI → unit for the KPIs ``corridor run`` writes for a scope (summary.json's blocks):
+    those of every run (``group`` empty), or those present only with finite room (``held``)
+    or with several markets (``market``)."""
+    return {key: k.unit for key, k in kpis(scope, "summary").items() if k.group == group}
 
 
 def lookup(scope: str, key: str) -> Kpi | None:
@@ -182,3 +206,9 @@ NODE_UNITS: dict[str, str] = units("node")
 
 
 FLOW_UNITS: dict[str, str] = units("flow")
+HELD_CORRIDOR_UNITS: dict[str, str] = units("corridor", "held")
+"""Corridor KPIs present only when some node has finite room (trains can be held)."""
+HELD_NODE_UNITS: dict[str, str] = units("node", "held")
+"""Node KPIs present only with finite room."""
+MARKET_NODE_UNITS: dict[str, str] = units("node", "market")
+"""Node KPIs present only when flows of other markets share the nodes."""

@@ -16,8 +16,7 @@ of history is missing), each widened by the replication interval of the simulati
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +29,10 @@ from sim.choice.history import (
     year_inputs,
 )
 from sim.config.history import HistoryChoice, Observed
-from sim.config.scenario import Scenario
+from sim.config.scenario import MARKET_CHINA_EU, Scenario
 from sim.engine.replications import run_replication
 from sim.errors import ConfigError
+from sim.executors import map_ordered
 from sim.stats import Estimate, estimate
 
 MIDDLE_CORRIDOR_NODES = ("aktau",)  # routes through these are not 1520 transit (Y1 excludes them)
@@ -62,17 +62,28 @@ def _share_1520(s: Scenario, fid: str) -> float:
     return (total - off) / total if total > 0 else 0.0
 
 
+def _china_eu_flows(s: Scenario) -> dict[str, float]:
+    """TEU a year of the China–EU flows: the ones the choice sets (other markets' trains,
+    e.g. the border overlay's other traffic, load the network but are not its demand)."""
+    return {
+        fid: flow.teu_per_year
+        for fid, flow in s.flows.items()
+        if flow.market == MARKET_CHINA_EU and flow.teu_per_year is not None
+    }
+
+
 def with_rail_demand(s: Scenario, teu: tuple[float, float]) -> Scenario:
     """The scenario with each direction's flows scaled so that their 1520 routes carry
     ``teu`` (westbound, eastbound) per year; the origin–destination pattern is the scenario's."""
     written = [0.0, 0.0]
-    for fid, flow in s.flows.items():
-        written[0 if _is_westbound(s, fid) else 1] += flow.teu_per_year * _share_1520(s, fid)
+    chosen = _china_eu_flows(s)
+    for fid, teu_per_year in chosen.items():
+        written[0 if _is_westbound(s, fid) else 1] += teu_per_year * _share_1520(s, fid)
     flows = dict(s.flows)
-    for fid, flow in s.flows.items():
+    for fid, teu_per_year in chosen.items():
         d = 0 if _is_westbound(s, fid) else 1
         factor = teu[d] / written[d] if written[d] > 0 else 0.0
-        flows[fid] = flow.model_copy(update={"teu_per_year": flow.teu_per_year * factor})
+        flows[fid] = s.flows[fid].model_copy(update={"teu_per_year": teu_per_year * factor})
     return s.model_copy(update={"flows": flows})
 
 
@@ -82,17 +93,11 @@ def _delivered_1520(args: tuple[Scenario, int, int]) -> tuple[float, float]:
     out = run_replication(s, replication, seed, with_tables=False)
     per_year = 365.0 / s.run.horizon_days
     teu = [0.0, 0.0]
+    china_eu = _china_eu_flows(s)
     for fid, k in out.kpis.flows.items():
-        teu[0 if _is_westbound(s, fid) else 1] += k["teu_delivered"] * _share_1520(s, fid)
+        if fid in china_eu:
+            teu[0 if _is_westbound(s, fid) else 1] += k["teu_delivered"] * _share_1520(s, fid)
     return teu[0] * per_year, teu[1] * per_year
-
-
-def _pool_map(jobs: list[tuple[Scenario, int, int]], workers: int) -> Iterator[tuple[float, float]]:
-    if workers <= 1 or len(jobs) <= 1:
-        yield from map(_delivered_1520, jobs)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        yield from pool.map(_delivered_1520, jobs)
 
 
 @dataclass(frozen=True)
@@ -193,7 +198,7 @@ def backtest(
                 update={"run": s.run.model_copy(update={"horizon_days": horizon_days})}
             )
         jobs = [(s, k, s.run.seed) for k in range(replications)]
-        reps = list(_pool_map(jobs, workers))
+        reps = list(map_ordered(_delivered_1520, jobs, workers))
         west = estimate([w for w, _ in reps])
         east = estimate([e for _, e in reps])
         total = estimate([w + e for w, e in reps])

@@ -226,7 +226,7 @@ class ChoiceModel:
 def _written_teu(s: Scenario, fid: str, rid: str) -> float:
     """TEU per year a flow puts on a route as the scenario is written."""
     flow = s.flows[fid]
-    return flow.teu_per_year * flow.routes[rid] / sum(flow.routes.values())
+    return (flow.teu_per_year or 0.0) * flow.routes[rid] / sum(flow.routes.values())
 
 
 # --- simulating ---------------------------------------------------------------------------

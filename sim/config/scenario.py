@@ -33,12 +33,26 @@ class NodeKind(StrEnum):
     destination = "destination"
 
 
+Direction = Literal["west", "east"]
+"""Direction of travel. A route runs ``direction`` forward (west by default: China → EU) and
+the opposite way reversed; a node's per-direction servers and room are keyed by it."""
+
+MARKET_CHINA_EU = "china_eu"
+"""The market the corridor KPIs count; flows of other markets load nodes and links only."""
+
+
 class Node(_Strict):
     """A place where trains are handled: terminal, border crossing, yard, port.
 
     ``servers`` is the number of trains handled at once (gauge-change tracks, crane slots);
     ``null`` means no capacity limit (a pure dwell). Handling time is drawn per train, from
     ``handling_hours_by_type[train_type]`` when the train's type is listed there.
+
+    ``servers_by_direction`` splits the servers by direction of travel (a crossing rated in
+    *train pairs* handles each direction on its own tracks); ``servers`` is then their sum.
+    ``room_trains`` is the holding area per direction: how many trains may be accepted for
+    the node at once (on the line from the previous node, queued or handled). A train that
+    cannot be accepted waits where it is, holding its place there (see sim/engine/blocking.py).
     """
 
     name: str = ""
@@ -50,9 +64,48 @@ class Node(_Strict):
         default=False, description="break of gauge: trains are transshipped or re-bogied here"
     )
     servers: int | None = Field(default=None, ge=0)
+    servers_by_direction: dict[Direction, int] | None = Field(
+        default=None, description="servers of each direction (trains at once); sum = servers"
+    )
+    room_trains: int | None = Field(
+        default=None, ge=1, description="trains the node may hold per direction (null: no limit)"
+    )
+    room_trains_by_direction: dict[Direction, int] = Field(default_factory=dict)
     handling_hours: DistributionField = Field(default_factory=lambda: Fixed(value=0.0))
     handling_hours_by_type: dict[str, DistributionField] = Field(default_factory=dict)
     description: str = ""
+
+    @field_validator("servers_by_direction")
+    @classmethod
+    def _non_negative_servers(cls, split: dict[str, int] | None) -> dict[str, int] | None:
+        if split is not None and set(split) != {"west", "east"}:
+            raise ValueError("needs the servers of both directions (west and east)")
+        if split is not None and any(v < 0 for v in split.values()):
+            raise ValueError("servers must be >= 0 in each direction")
+        return split
+
+    @field_validator("room_trains_by_direction")
+    @classmethod
+    def _positive_room(cls, room: dict[str, int]) -> dict[str, int]:
+        if any(v < 1 for v in room.values()):
+            raise ValueError("room must be at least 1 train")
+        return room
+
+    @model_validator(mode="after")
+    def _split_adds_up(self) -> Node:
+        if self.servers_by_direction is None:
+            return self
+        total = sum(self.servers_by_direction.values())
+        if self.servers is not None and self.servers != total:
+            raise ValueError(
+                f"servers ({self.servers}) must equal the sum of servers_by_direction ({total})"
+            )
+        self.servers = total
+        return self
+
+    def room_for(self, direction: Direction) -> int | None:
+        """Trains this node may hold in one direction (None: unlimited)."""
+        return self.room_trains_by_direction.get(direction, self.room_trains)
 
 
 class Link(_Strict):
@@ -88,9 +141,26 @@ class Link(_Strict):
 
 
 class Route(_Strict):
-    """A named sequence of nodes; usable in both directions (a flow may run it reversed)."""
+    """A named sequence of nodes; usable in both directions (a flow may run it reversed).
+
+    ``direction`` is the direction of travel when run forward (reversed: the other one).
+    """
 
     nodes: list[str] = Field(min_length=2)
+    direction: Direction = "west"
+    description: str = ""
+
+
+When = dt.datetime | dt.date | float
+"""A calendar date/time, or a day offset from ``run.start_date`` (negative: in the warm-up)."""
+
+
+class LoadPeriod(_Strict):
+    """Trains per day of a flow between two moments (other traffic is sourced this way)."""
+
+    start: When
+    end: When
+    trains_per_day: float = Field(ge=0)
     description: str = ""
 
 
@@ -99,12 +169,19 @@ class Flow(_Strict):
 
     ``routes`` maps route ids to shares (normalised to 1). ``seasonality`` holds 12 monthly
     factors, normalised to mean 1 so ``teu_per_year`` stays the annual total.
+
+    ``market`` tags who the trains serve: corridor KPIs count ``china_eu`` trains only; any
+    other market (``other``, ``belarus_china`` …) loads the nodes and links its routes use
+    and shows in node KPIs. Instead of ``teu_per_year`` such a flow may give ``load``:
+    trains per day by period (no trains outside the periods).
     """
 
     origin: str
     destination: str
     routes: dict[str, float] = Field(min_length=1)
-    teu_per_year: float = Field(ge=0)
+    market: str = Field(default=MARKET_CHINA_EU, min_length=1)
+    teu_per_year: float | None = Field(default=None, ge=0)
+    load: list[LoadPeriod] | None = None
     teu_per_train: float = Field(gt=0)
     arrivals: Literal["poisson", "fixed"] = "poisson"
     seasonality: list[float] | None = None
@@ -122,6 +199,14 @@ class Flow(_Strict):
             raise ValueError("shares must have a positive sum")
         return shares
 
+    @model_validator(mode="after")
+    def _one_volume(self) -> Flow:
+        if (self.teu_per_year is None) == (self.load is None):
+            raise ValueError("give either teu_per_year or load (trains per day by period)")
+        if self.load is not None and not self.load:
+            raise ValueError("load needs at least one period")
+        return self
+
     @field_validator("seasonality")
     @classmethod
     def _twelve_months(cls, factors: list[float] | None) -> list[float] | None:
@@ -132,10 +217,6 @@ class Flow(_Strict):
         if any(f < 0 for f in factors) or sum(factors) <= 0:
             raise ValueError("monthly factors must be >= 0 with a positive sum")
         return factors
-
-
-When = dt.datetime | dt.date | float
-"""A calendar date/time, or a day offset from ``run.start_date`` (negative: in the warm-up)."""
 
 
 class Event(_Strict):
@@ -309,6 +390,16 @@ def _flow_problems(s: Scenario, fid: str, flow: Flow) -> list[tuple[tuple[str | 
                     ("flows", fid, "routes", rid),
                     f"route runs {ends[0]} -> {ends[1]}, "
                     f"not {flow.origin} -> {flow.destination} or back",
+                )
+            )
+    for i, period in enumerate(flow.load or []):
+        a = event_hours(period.start, s.run.start_date, s.run.warmup_days)
+        b = event_hours(period.end, s.run.start_date, s.run.warmup_days)
+        if b <= a:
+            problems.append(
+                (
+                    ("flows", fid, "load", i, "end"),
+                    f"ends ({_show(period.end)}) before it starts ({_show(period.start)})",
                 )
             )
     known_types = {t for n in s.nodes.values() for t in n.handling_hours_by_type}

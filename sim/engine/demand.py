@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.config.scenario import Flow, Scenario
+from sim.config.scenario import Flow, Scenario, event_hours
 from sim.engine.network import Network, active_events
 from sim.engine.records import TrainPlan
 from sim.engine.streams import Streams
@@ -40,6 +40,9 @@ def rate_segments(
     s: Scenario, fid: str, flow: Flow, end_hours: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Segment start times (with ``end_hours`` appended) and trains per hour in each segment."""
+    if flow.load is not None:
+        return _load_segments(s, fid, flow, end_hours)
+    assert flow.teu_per_year is not None
     base = flow.teu_per_year / flow.teu_per_train / HOURS_PER_YEAR
     season = [1.0] * 12
     if flow.seasonality is not None:
@@ -59,6 +62,34 @@ def rate_segments(
             e.demand_factor for a, b, e in events if a <= t < b and e.demand_factor is not None
         )
         rates.append(base * season[m] * factor)
+    return np.asarray([*times, end_hours]), np.asarray(rates)
+
+
+def _load_segments(
+    s: Scenario, fid: str, flow: Flow, end_hours: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Rate segments of a flow given as trains/day by period (zero outside every period);
+    ``demand_factor`` events scale it as they scale a TEU flow. Overlapping periods add."""
+    assert flow.load is not None
+    start, warmup = s.run.start_date, s.run.warmup_days
+    periods = [
+        (event_hours(p.start, start, warmup), event_hours(p.end, start, warmup), p.trains_per_day)
+        for p in flow.load
+    ]
+    events = active_events(s, fid)
+    cuts = {0.0}
+    for a, b, _ in periods:
+        cuts.update(t for t in (a, b) if 0.0 < t < end_hours)
+    for a, b, _ in events:
+        cuts.update(t for t in (a, b) if 0.0 < t < end_hours)
+    times = sorted(cuts)
+    rates = []
+    for t in times:
+        per_day = sum(n for a, b, n in periods if a <= t < b)
+        factor = math.prod(
+            e.demand_factor for a, b, e in events if a <= t < b and e.demand_factor is not None
+        )
+        rates.append(per_day / 24.0 * factor)
     return np.asarray([*times, end_hours]), np.asarray(rates)
 
 
@@ -124,4 +155,5 @@ def plan_trains(s: Scenario, net: Network, streams: Streams) -> TrainPlan:
         teu=np.concatenate([p[4] for p in parts])[order],
         flow_ids=tuple(s.flows),
         type_names=tuple(type_names),
+        flow_markets=tuple(f.market for f in s.flows.values()),
     )

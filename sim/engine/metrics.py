@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.config.scenario import MARKET_CHINA_EU
 from sim.engine.network import Network, NodePlan, schedule_mean_between
 from sim.engine.records import Records
 from sim.stats import StepPath
@@ -47,11 +48,16 @@ def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:
     horizon_days = (w1 - w0) / 24.0
     plan = rec.plan
     arrived = rec.arrive_hours
+    china_eu = china_eu_trains(rec)
     in_window = (arrived >= w0) & (arrived <= w1)
     transit_days = (arrived - plan.depart_hours) / 24.0
     still = np.isnan(arrived)
+    departed = (plan.depart_hours >= w0) & (plan.depart_hours < w1)
+    if china_eu is not None:  # corridor KPIs count the China–EU market only
+        in_window_all = in_window
+        in_window, still, departed = in_window & china_eu, still & china_eu, departed & china_eu
     corridor = {
-        "trains_departed": float(((plan.depart_hours >= w0) & (plan.depart_hours < w1)).sum()),
+        "trains_departed": float(departed.sum()),
         "trains_delivered": float(in_window.sum()),
         "teu_delivered": float(plan.teu[in_window].sum()),
         "throughput_teu_per_day": float(plan.teu[in_window].sum()) / horizon_days,
@@ -60,9 +66,11 @@ def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:
         "trains_in_system_end": float(still.sum()),
         "teu_in_system_end": float(plan.teu[still].sum()),
     }
+    if rec.visit_leave is not None:
+        corridor.update(_held_corridor(rec))
     flows = {}
     for k, fid in enumerate(plan.flow_ids):
-        mine = in_window & (plan.flow == k)
+        mine = (in_window if china_eu is None else in_window_all) & (plan.flow == k)
         flows[fid] = {
             "trains_delivered": float(mine.sum()),
             "teu_delivered": float(plan.teu[mine].sum()),
@@ -70,7 +78,47 @@ def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:
             "transit_days_p95": _p95(transit_days[mine]),
         }
     nodes = {node.id: _node_kpis(net, rec, node.index) for node in net.nodes}
+    if china_eu is not None:
+        for node in net.nodes:
+            nodes[node.id]["trains_handled_china_eu"] = _handled(rec, node.index, china_eu)
     return ReplicationKpis(corridor, nodes, flows)
+
+
+def china_eu_trains(rec: Records) -> NDArray[np.bool_] | None:
+    """Per train: is it China–EU? None when every flow is (the common case, no masking)."""
+    markets = rec.plan.flow_markets
+    if all(m == MARKET_CHINA_EU for m in markets):
+        return None
+    is_china_eu = np.asarray([m == MARKET_CHINA_EU for m in markets], dtype=bool)
+    result: NDArray[np.bool_] = is_china_eu[rec.plan.flow]
+    return result
+
+
+def _handled(rec: Records, index: int, trains: NDArray[np.bool_]) -> float:
+    mine = rec.visits_at(index)
+    end = rec.visit_end[mine]
+    left = (end >= rec.warmup_hours) & (end <= rec.end_hours) & trains[rec.visit_train[mine]]
+    return float(left.sum())
+
+
+def held_path(rec: Records, visits: NDArray[np.intp] | None = None) -> StepPath:
+    """Trains held (handled, not yet accepted downstream) over time, at the given visits
+    (all visits when None). Needs ``visit_leave`` (finite room)."""
+    assert rec.visit_leave is not None
+    end, leave = rec.visit_end, rec.visit_leave
+    if visits is not None:
+        end, leave = end[visits], leave[visits]
+    # a train still held at the end has left = NaN: it never leaves the step path
+    return StepPath.from_events(end, leave)
+
+
+def _held_corridor(rec: Records) -> dict[str, float]:
+    held = held_path(rec)
+    edges = np.asarray([rec.warmup_hours, rec.end_hours])
+    return {
+        "trains_held_peak": held.max_between(rec.warmup_hours, rec.end_hours),
+        "trains_held_mean": float(held.mean_between(edges)[0]),
+    }
 
 
 def _node_kpis(net: Network, rec: Records, index: int) -> dict[str, float]:
@@ -106,6 +154,17 @@ def _node_kpis(net: Network, rec: Records, index: int) -> dict[str, float]:
         "servers_mean": servers_mean,
         "capacity_trains_per_day": capacity,
         **_recovery(net.nodes[index], queue, w0, w1),
+        **(_held_node(rec, mine) if rec.visit_leave is not None else {}),
+    }
+
+
+def _held_node(rec: Records, mine: NDArray[np.intp]) -> dict[str, float]:
+    held = held_path(rec, mine)
+    w0, w1 = rec.warmup_hours, rec.end_hours
+    return {
+        "held_mean": float(held.mean_between(np.asarray([w0, w1]))[0]),
+        "held_max": held.max_between(w0, w1),
+        "held_end": held.level_at(w1),
     }
 
 

@@ -2,8 +2,10 @@
 
 A node with limited capacity is a :class:`TrackPool` (servers whose number can change during
 the run: 0 closes the node, trains queue FIFO and are admitted as soon as capacity returns;
-nothing is lost). A train holds one server for its handling time; queues have no size limit
-and a queued train does not block the node behind it (see docs/model.md).
+nothing is lost). A train holds one server for its handling time. A node that splits its
+servers by direction has one pool per direction. Without ``room_trains`` anywhere queues have
+no size limit and a queued train does not block the node behind it; with it, trains run
+through :func:`sim.blocking.blocking_train` instead (see docs/model.md).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import simpy
 
 from sim.config.distributions import BufferedSampler, FloatArray
+from sim.engine.blocking import blocking_train, room_pools
 from sim.engine.network import UNLIMITED, LinkPlan, Network, NodePlan, PathPlan, Schedule
 from sim.engine.records import Records, TrainPlan
 from sim.engine.streams import Streams
@@ -65,7 +68,7 @@ class TrackPool:
             waiting.popleft().succeed()
 
 
-class _Station:
+class Station:
     """Run-time state of a node: its pool, a sampler per train type, the handling factor."""
 
     __slots__ = ("factor", "pool", "samplers")
@@ -78,7 +81,7 @@ class _Station:
         self.factor = factor
 
 
-class _Track:
+class Track:
     """Run-time state of a link: optional pool (capacity or closures), travel-time sampler."""
 
     __slots__ = ("factor", "pool", "sample")
@@ -122,8 +125,28 @@ class CorridorModel:
         self._v_delivered = _float_view(self.records.arrive_hours)
         self._stations = [self._station(n, streams) for n in net.nodes]
         self._tracks = [self._track(link, streams) for link in net.links]
+        # a node whose servers are split by direction gets one station per direction, sharing
+        # the node's samplers; each path runs through the stations of its direction
+        self._split: list[tuple[Schedule, Station]] = []
+        by_direction: dict[tuple[int, str], Station] = {}
+        for node, station in zip(net.nodes, self._stations, strict=True):
+            for direction, schedule in node.direction_schedules.items():
+                first = schedule.servers[0]
+                pool = TrackPool(self.env, UNLIMITED if first is None else first)
+                split = Station(pool, station.samplers, schedule.handling_factor[0])
+                by_direction[(node.index, direction)] = split
+                self._split.append((schedule, split))
+        self._path_stations = [
+            tuple(by_direction.get((n, p.direction), self._stations[n]) for n in p.nodes)
+            for p in net.paths
+        ]
+        self._rooms = room_pools(self.env, net) if net.has_room_limits else None
+        leave = np.full(len(self.records.visit_end) if self._rooms else 0, np.nan)
+        if self._rooms is not None:
+            self.records.visit_leave = leave
+        self._v_leave = _float_view(leave)
 
-    def _station(self, node: NodePlan, streams: Streams) -> _Station:
+    def _station(self, node: NodePlan, streams: Streams) -> Station:
         pool = None
         if node.needs_pool:
             first = node.schedule.servers[0]
@@ -138,15 +161,15 @@ class CorridorModel:
                 samplers.append(samplers[0])
             else:
                 samplers.append(BufferedSampler(dist, streams.rng("handling", node.id, name)).draw)
-        return _Station(pool, samplers, node.schedule.handling_factor[0])
+        return Station(pool, samplers, node.schedule.handling_factor[0])
 
-    def _track(self, link: LinkPlan, streams: Streams) -> _Track:
+    def _track(self, link: LinkPlan, streams: Streams) -> Track:
         pool = None
         if link.needs_pool:
             first = link.schedule.servers[0]
             pool = TrackPool(self.env, UNLIMITED if first is None else first)
         sample = _travel_sampler(link, streams.rng("travel", link.id))
-        return _Track(pool, sample, link.schedule.handling_factor[0])
+        return Track(pool, sample, link.schedule.handling_factor[0])
 
     def run(self) -> Records:
         env = self.env
@@ -156,11 +179,14 @@ class CorridorModel:
         for link, track in zip(self.net.links, self._tracks, strict=True):
             if not link.schedule.is_constant:
                 env.process(self._follow(link.schedule, track))
+        for schedule, split in self._split:
+            if not schedule.is_constant:
+                env.process(self._follow(schedule, split))
         env.process(self._departures())
         env.run(until=self.net.end_hours)
         return self.records
 
-    def _follow(self, schedule: Schedule, place: _Station | _Track) -> Generator[Any, Any, None]:
+    def _follow(self, schedule: Schedule, place: Station | Track) -> Generator[Any, Any, None]:
         """Apply a capacity schedule to a node or link as simulated time passes."""
         env = self.env
         for t, servers, factor in zip(
@@ -174,10 +200,29 @@ class CorridorModel:
 
     def _departures(self) -> Generator[Any, Any, None]:
         env = self.env
-        train = self._train
         plan = self.plan
         paths = self.net.paths
+        path_stations = self._path_stations
         offsets = self.records.visit_offset.tolist()
+        rooms = self._rooms
+        if rooms is not None:
+            for i, (t, p, type_index) in enumerate(
+                zip(
+                    plan.depart_hours.tolist(),
+                    plan.path.tolist(),
+                    plan.train_type.tolist(),
+                    strict=True,
+                )
+            ):
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                env.process(
+                    blocking_train(
+                        self, i, paths[p], path_stations[p], rooms[p], type_index + 1, offsets[i]
+                    )
+                )
+            return
+        train = self._train
         for i, (t, path, type_index) in enumerate(
             zip(
                 plan.depart_hours.tolist(),
@@ -188,9 +233,11 @@ class CorridorModel:
         ):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            env.process(train(i, paths[path], type_index + 1, offsets[i]))
+            env.process(train(i, paths[path], path_stations[path], type_index + 1, offsets[i]))
 
-    def _train(self, i: int, path: PathPlan, type_slot: int, k: int) -> Generator[Any, Any, None]:
+    def _train(
+        self, i: int, path: PathPlan, stations: tuple[Station, ...], type_slot: int, k: int
+    ) -> Generator[Any, Any, None]:
         """One train: for each node on its path queue, get handled, then travel the next link.
 
         This is the hot loop (one pass per visit), so it keeps everything local. ``now``
@@ -202,12 +249,11 @@ class CorridorModel:
         env = self.env
         timeout = env.timeout
         v_arrive, v_start, v_end = self._v_arrive, self._v_start, self._v_end
-        stations, tracks = self._stations, self._tracks
+        tracks = self._tracks
         links = path.links
         last = len(links)
         now = env.now
-        for j, node in enumerate(path.nodes):
-            station = stations[node]
+        for j, station in enumerate(stations):
             v_arrive[k] = now
             pool = station.pool
             if pool is None:

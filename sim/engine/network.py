@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.config.distributions import Distribution
-from sim.config.scenario import Event, Scenario, event_hours
+from sim.config.scenario import Direction, Event, Scenario, event_hours
 from sim.stats import FloatArray, StepPath
 
 UNLIMITED = 10**9
@@ -49,11 +49,17 @@ class NodePlan:
     handling: Distribution
     handling_by_type: dict[str, Distribution]
     schedule: Schedule
+    direction_schedules: dict[str, Schedule] = field(default_factory=dict)
+    room_by_direction: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def needs_pool(self) -> bool:
         """A queue exists if capacity is limited now or at any time in the run."""
         return self.servers is not None or any(s is not None for s in self.schedule.servers)
+
+    @property
+    def has_room_limit(self) -> bool:
+        return any(r is not None for r in self.room_by_direction.values())
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class PathPlan:
     reverse: bool
     nodes: tuple[int, ...]
     links: tuple[int, ...]
+    direction: str = "west"
 
     @property
     def label(self) -> str:
@@ -104,6 +111,11 @@ class Network:
     def node_ids(self) -> list[str]:
         return [n.id for n in self.nodes]
 
+    @property
+    def has_room_limits(self) -> bool:
+        """True when some node holds a finite number of trains (the blocking engine runs)."""
+        return any(n.has_room_limit for n in self.nodes)
+
 
 def build_network(s: Scenario) -> Network:
     """Resolve a validated scenario into indexed plans (assumes check_references passed)."""
@@ -117,6 +129,12 @@ def build_network(s: Scenario) -> Network:
             handling=node.handling_hours,
             handling_by_type=dict(node.handling_hours_by_type),
             schedule=build_schedule(nid, node.servers, s, end_hours),
+            direction_schedules=_direction_schedules(nid, s, end_hours),
+            room_by_direction=(
+                {d: node.room_for(d) for d in DIRECTIONS}
+                if node.room_trains is not None or node.room_trains_by_direction
+                else {}
+            ),
         )
         for nid, node in s.nodes.items()
     )
@@ -145,12 +163,14 @@ def build_network(s: Scenario) -> Network:
             if any((a, b) not in link_between for a, b in itertools.pairwise(seq)):
                 continue  # a one-way route has no reverse path
             path_index[(rid, reverse)] = len(paths)
+            forward = route.direction
             paths.append(
                 PathPlan(
                     route_id=rid,
                     reverse=reverse,
                     nodes=tuple(node_index[n] for n in seq),
                     links=tuple(link_between[(a, b)] for a, b in itertools.pairwise(seq)),
+                    direction=opposite(forward) if reverse else forward,
                 )
             )
     return Network(
@@ -161,6 +181,33 @@ def build_network(s: Scenario) -> Network:
         warmup_hours=s.run.warmup_days * 24.0,
         end_hours=end_hours,
     )
+
+
+DIRECTIONS: tuple[Direction, Direction] = ("west", "east")
+
+
+def opposite(direction: Direction) -> Direction:
+    return "east" if direction == "west" else "west"
+
+
+def _direction_schedules(nid: str, s: Scenario, end_hours: float) -> dict[str, Schedule]:
+    """Each direction's servers over time when the node splits them (else empty).
+
+    Events act on the node as a whole (a closure closes both directions; ``servers: n`` or a
+    capacity factor is shared in proportion to the base split, rounded to whole servers).
+    """
+    node = s.nodes[nid]
+    split = node.servers_by_direction
+    if split is None:
+        return {}
+    whole = build_schedule(nid, node.servers, s, end_hours)
+    total = sum(split.values())
+    out: dict[str, Schedule] = {}
+    for d in DIRECTIONS:
+        share = split.get(d, 0) / total if total else 0.0
+        servers = tuple(None if v is None else round(v * share) for v in whole.servers)
+        out[d] = Schedule(whole.times_hours, servers, whole.handling_factor)
+    return out
 
 
 def active_events(s: Scenario, target: str) -> list[tuple[float, float, Event]]:

@@ -35,6 +35,10 @@ class Records:
     visit_end: FloatArray
     warmup_hours: float
     end_hours: float
+    # when the train left the node (accepted downstream or delivered); only with finite room,
+    # where it can be later than ``visit_end``: the train was held there
+    # (see sim/engine/blocking.py)
+    visit_leave: FloatArray | None = None
 
     @classmethod
     def allocate(cls, net: Network, plan: TrainPlan) -> Records:
@@ -99,6 +103,7 @@ class TrainPlan:
     teu: NDArray[np.float64]
     flow_ids: tuple[str, ...]
     type_names: tuple[str, ...]
+    flow_markets: tuple[str, ...] = ()  # market of each flow (empty: all china_eu)
 
     def __len__(self) -> int:
         return len(self.depart_hours)

@@ -24,7 +24,14 @@ from sim.engine.records import Records
 from sim.engine.streams import Streams
 from sim.engine.tables import timeseries_columns, train_columns, visit_columns
 from sim.executors import map_ordered
-from sim.kpis import CORRIDOR_UNITS, FLOW_UNITS, NODE_UNITS
+from sim.kpis import (
+    CORRIDOR_UNITS,
+    FLOW_UNITS,
+    HELD_CORRIDOR_UNITS,
+    HELD_NODE_UNITS,
+    MARKET_NODE_UNITS,
+    NODE_UNITS,
+)
 from sim.stats import estimate
 
 
@@ -95,9 +102,13 @@ def summarise(scenario: Scenario, outputs: list[ReplicationOutput], seed: int) -
     def block(values: dict[str, list[float]], units: dict[str, str]) -> dict[str, object]:
         return {k: estimate(v, conf).as_dict(units[k]) for k, v in values.items()}
 
-    corridor = {k: [o.kpis.corridor[k] for o in outputs] for k in CORRIDOR_UNITS}
+    # KPIs of finite room and of other markets exist only in scenarios that have them
+    corridor_units = _present({**CORRIDOR_UNITS, **HELD_CORRIDOR_UNITS}, outputs[0].kpis.corridor)
+    corridor = {k: [o.kpis.corridor[k] for o in outputs] for k in corridor_units}
+    first_node = next(iter(outputs[0].kpis.nodes.values()), {})
+    node_units = _present({**NODE_UNITS, **HELD_NODE_UNITS, **MARKET_NODE_UNITS}, first_node)
     nodes = {
-        nid: block({k: [o.kpis.nodes[nid][k] for o in outputs] for k in NODE_UNITS}, NODE_UNITS)
+        nid: block({k: [o.kpis.nodes[nid][k] for o in outputs] for k in node_units}, node_units)
         for nid in scenario.nodes
     }
     flows = {
@@ -113,10 +124,14 @@ def summarise(scenario: Scenario, outputs: list[ReplicationOutput], seed: int) -
         "start_date": scenario.run.start_date.isoformat(),
         "warmup_days": scenario.run.warmup_days,
         "horizon_days": scenario.run.horizon_days,
-        "kpis": block(corridor, CORRIDOR_UNITS),
+        "kpis": block(corridor, corridor_units),
         "nodes": nodes,
         "flows": flows,
     }
+
+
+def _present(units: dict[str, str], values: dict[str, float]) -> dict[str, str]:
+    return {k: u for k, u in units.items() if k in values}
 
 
 def replication_rows(outputs: list[ReplicationOutput]) -> Columns:

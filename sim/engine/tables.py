@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.columns import Columns
+from sim.engine.metrics import held_path
 from sim.engine.network import Network, schedule_mean_between
 from sim.engine.records import Records
 from sim.stats import StepPath
@@ -56,7 +57,8 @@ def visit_columns(net: Network, rec: Records, replication: int) -> Columns:
 
 
 def timeseries_columns(net: Network, rec: Records, replication: int) -> Columns:
-    """Per node and simulated day (warm-up included): flows in and out, queue, busy servers."""
+    """Per node and simulated day (warm-up included): flows in and out, queue, busy servers,
+    and, with finite room, the trains held there (handled, waiting to be accepted onward)."""
     edges = np.arange(0.0, rec.end_hours + 1e-9, 24.0)
     if edges[-1] < rec.end_hours:
         edges = np.append(edges, rec.end_hours)
@@ -76,6 +78,9 @@ def timeseries_columns(net: Network, rec: Records, replication: int) -> Columns:
             "servers_mean",
         )
     }
+    if rec.visit_leave is not None:  # finite room: trains held at each node, per day
+        cols["held_mean"] = []
+        cols["held_end"] = []
     names: list[str] = []
     for node in net.nodes:
         mine = rec.visits_at(node.index)
@@ -93,6 +98,10 @@ def timeseries_columns(net: Network, rec: Records, replication: int) -> Columns:
         cols["queue_end"].append(queue.levels_at(edges[1:]))
         cols["busy_mean"].append(busy.mean_between(edges))
         cols["servers_mean"].append(schedule_mean_between(node.schedule, edges))
+        if rec.visit_leave is not None:
+            held = held_path(rec, mine)
+            cols["held_mean"].append(held.mean_between(edges))
+            cols["held_end"].append(held.levels_at(edges[1:]))
         names.extend([node.id] * n_days)
     out: Columns = {
         "replication": np.full(len(names), replication, dtype=np.int32),

@@ -28,6 +28,7 @@ from sim.store.run_dir import is_run_dir, read_manifest, read_summary, read_tabl
 from sim.suggest import did_you_mean
 
 FloatArray = NDArray[np.float64]
+
 SCOPES = ("corridor", "node", "flow")
 
 
