@@ -26,9 +26,11 @@ from sim.analysis.measures import (
     teu_per_year,
     transit_mean,
 )
+from sim.analysis.observed import measure as observed_measure
 from sim.choice.fit import observed_rail_share
 from sim.choice.fixed_point import Iteration, solve
 from sim.config.loader import load_scenario
+from sim.config.observed import Observed
 from sim.config.scenario import Scenario
 from sim.engine.metrics import replication_kpis
 from sim.engine.replications import simulate
@@ -36,7 +38,15 @@ from sim.progress import Step
 from sim.stats import Estimate, estimate
 
 DEFAULT_BASELINES = (Path("scenarios/baseline_2019.yaml"), Path("scenarios/baseline_2023.yaml"))
-"""What ``corridor calibrate`` runs when no file is given (paths relative to the project)."""
+"""The shipped baselines ``corridor calibrate`` runs when no file is given (relative paths)."""
+EPISODES = Path("scenarios/episodes")
+"""Scenarios carrying ``observed:`` targets (congestion episodes); run by default too."""
+
+
+def default_files() -> list[Path]:
+    """The baselines and every episode scenario (sorted), when they exist."""
+    episodes = sorted(EPISODES.glob("*.yaml")) if EPISODES.is_dir() else []
+    return [*DEFAULT_BASELINES, *episodes]
 
 
 # --- measures on one replication -----------------------------------------------------------
@@ -121,6 +131,27 @@ def common_targets() -> list[Target]:
     ]
 
 
+def _observed(entry: Observed) -> Measure:
+    return lambda s, net, rec, k: observed_measure(entry, s, net, rec, k)
+
+
+def observed_targets(scenario: Scenario) -> list[Target]:
+    """The targets a scenario carries in its ``observed:`` block."""
+    targets = []
+    for oid, entry in scenario.observed.items():
+        targets.append(
+            Target(
+                f"{oid}: {entry.description}" if entry.description else oid,
+                f"{entry.facts} {entry.value:g}",
+                _observed(entry),
+                entry.band[0],
+                entry.band[1],
+                entry.unit,
+            )
+        )
+    return targets
+
+
 def targets_for(baseline: str) -> list[Target]:
     """The targets of a shipped baseline, by scenario name."""
     if baseline == "baseline_2019":
@@ -164,6 +195,9 @@ def targets_for(baseline: str) -> list[Target]:
             *common_targets(),
         ]
     raise ValueError(f"no calibration targets for '{baseline}'")
+
+
+BASELINE_NAMES = ("baseline_2019", "baseline_2023")
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -210,7 +244,8 @@ def calibrate_scenario(
         extra["run.horizon_days"] = horizon_days
     scenario, _ = load_scenario(path, values=extra)
     root = scenario.run.seed if seed is None else seed
-    targets = [t for t in targets_for(scenario.name) if t.measure is not None]
+    known = targets_for(scenario.name) if scenario.name in BASELINE_NAMES else []
+    targets = [t for t in [*known, *observed_targets(scenario)] if t.measure is not None]
     values: list[list[float]] = [[] for _ in targets]
     for r in range(replications):
         net, rec = simulate(scenario, r, root)

@@ -17,17 +17,19 @@ from sim.config.loader import load_scenario
 @app.command()
 def calibrate(
     files: Annotated[
-        list[Path] | None, typer.Argument(help="baselines (default: the two shipped ones)")
+        list[Path] | None,
+        typer.Argument(help="scenarios (default: the two baselines and scenarios/episodes/)"),
     ] = None,
     replications: Annotated[int, typer.Option("--replications", "-r")] = 20,
     seed: Annotated[int | None, typer.Option(help="root seed (default: each file's)")] = None,
     horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
-    """Run the baselines and compare them with sourced targets; exit 1 if one is missed."""
-    from sim.analysis.targets import DEFAULT_BASELINES, calibrate, markdown
+    """Run the baselines and the scenarios with `observed:` targets against them; exit 1 if one
+    is missed."""
+    from sim.analysis.targets import calibrate, default_files, markdown
 
-    chosen = files or list(DEFAULT_BASELINES)
+    chosen = files or default_files()
     with user_errors(), progress_bar(err, "calibrate", None, quiet) as step:
         report = calibrate(chosen, replications, seed, horizon_days, on_step=step)
     out.print(markdown(report), markup=False, highlight=False, soft_wrap=True)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sim.config.distributions import DistributionField, Fixed
 from sim.config.history import HistoryYear
 from sim.config.mode_choice import ModeChoice, mode_choice_problems
+from sim.config.observed import Observed, observed_problems
 
 
 class _Strict(BaseModel):
@@ -279,6 +280,9 @@ class Scenario(_Strict):
     history: HistoryYear | None = Field(
         default=None, description="one year's inputs for the fitted time-series choice"
     )
+    observed: dict[str, Observed] = Field(
+        default_factory=dict, description="sourced targets `corridor calibrate` checks"
+    )
 
 
 def event_hours(when: When, start: dt.date, warmup_days: float) -> float:
@@ -313,6 +317,7 @@ def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
         problems.extend(_flow_problems(s, fid, flow))
     for eid, event in s.events.items():
         problems.extend(_event_problems(s, eid, event))
+    problems.extend(observed_problems(s.observed, set(s.nodes)))
     if s.mode_choice is not None:
         start, warmup = s.run.start_date, s.run.warmup_days
         problems.extend(

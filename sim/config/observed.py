@@ -1,0 +1,52 @@
+"""The ``observed:`` block of a scenario: sourced targets a run must reproduce, as data.
+
+Each entry names a measure (a small function of one replication's records, in
+:mod:`sim.analysis.observed`), where it applies (nodes, direction), the observed value, the band the
+simulated mean must fall in and the facts row it comes from. ``corridor calibrate`` runs every
+scenario that carries such a block and checks each entry; nothing about an episode is hard
+coded.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MeasureName = Literal["crossing_days", "peak_day_trains", "teu_per_year", "held_peak_trains"]
+
+
+class Observed(BaseModel):
+    """One observed figure: ``value`` (for the record), ``band`` [low, high] (the check)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    measure: MeasureName
+    nodes: list[str] = Field(default_factory=list)
+    direction: Literal["west", "east"] | None = None
+    value: float
+    band: tuple[float, float]
+    facts: str = Field(min_length=1)
+    unit: str = ""
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _sound(self) -> Observed:
+        low, high = self.band
+        if low > high:
+            raise ValueError(f"band [{low:g}, {high:g}] has low above high")
+        if self.measure in ("crossing_days", "peak_day_trains") and not self.nodes:
+            raise ValueError(f"measure '{self.measure}' needs nodes")
+        return self
+
+
+def observed_problems(
+    observed: dict[str, Observed], node_ids: set[str]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Nodes an observed entry names that the scenario does not have."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for oid, entry in observed.items():
+        for i, nid in enumerate(entry.nodes):
+            if nid not in node_ids:
+                problems.append((("observed", oid, "nodes", i), f"unknown node '{nid}'"))
+    return problems
