@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.observed import Observed
-from sim.config.scenario import Scenario
+from sim.config.scenario import Scenario, event_hours
 from sim.engine.metrics import ReplicationKpis, china_eu_trains, held_path
 from sim.engine.network import Network
 from sim.engine.records import Records
@@ -33,18 +33,24 @@ def _leave(rec: Records) -> FloatArray:
     return rec.visit_end if rec.visit_leave is None else rec.visit_leave
 
 
-def crossing_days(net: Network, rec: Records, nodes: list[str], direction: str | None) -> float:
+def crossing_days(
+    net: Network,
+    rec: Records,
+    nodes: list[str],
+    direction: str | None,
+    window: tuple[float, float] | None = None,
+) -> float:
     """Mean days China–EU trains spent at a crossing or because of it.
 
     For each train whose first crossing node (``nodes[0]``) it reached inside the window:
     from arriving there to leaving the last crossing node it visits, plus the time it was
     held upstream (handled but not accepted onward: the queue that backed up the line). A
     train still at the crossing at the end counts up to the end (a lower bound, as the
-    node waits in sim/engine/metrics.py).
+    node waits in sim/engine/metrics.py). ``window`` (hours) narrows the arrivals counted.
     """
     ids = net.node_ids()
     first, rest = ids.index(nodes[0]), [ids.index(n) for n in nodes]
-    w0, w1 = rec.warmup_hours, rec.end_hours
+    w0, w1 = (rec.warmup_hours, rec.end_hours) if window is None else window
     china_eu = china_eu_trains(rec)
     dirs = _directions(net, rec)
     leave = _leave(rec)
@@ -63,7 +69,7 @@ def crossing_days(net: Network, rec: Records, nodes: list[str], direction: str |
         nxt = np.minimum(end_slot + 1, len(rec.visit_node) - 1)
         more = (end_slot < last_slot[rec.visit_train[end_slot]]) & in_crossing[nxt]
         end_slot = np.where(more, nxt, end_slot)
-    left = np.where(np.isnan(leave[end_slot]), w1, leave[end_slot])
+    left = np.where(np.isnan(leave[end_slot]), rec.end_hours, leave[end_slot])
     at = left - rec.visit_arrive[slots]
     if rec.visit_leave is not None:  # held upstream, on the visits before the crossing
         held = np.nan_to_num(rec.visit_leave - rec.visit_end, nan=0.0)
@@ -73,12 +79,23 @@ def crossing_days(net: Network, rec: Records, nodes: list[str], direction: str |
     return float(at.mean()) / 24.0
 
 
-def peak_day_trains(net: Network, rec: Records, nodes: list[str], direction: str | None) -> float:
-    """Most trains (every market) that finished handling at ``nodes`` in one day of the window."""
+def peak_day_trains(
+    net: Network,
+    rec: Records,
+    nodes: list[str],
+    direction: str | None,
+    train_type: str | None = None,
+) -> float:
+    """Most trains (every market) that finished handling at ``nodes`` in one day of the
+    window, in one direction and of one train type when given."""
     ids = [net.node_ids().index(n) for n in nodes]
     mine = np.isin(rec.visit_node, ids) & ~np.isnan(rec.visit_end)
     if direction is not None:
         mine &= _directions(net, rec) == direction
+    if train_type is not None:
+        names = rec.plan.type_names
+        code = names.index(train_type) if train_type in names else -2
+        mine &= rec.plan.train_type[rec.visit_train] == code
     edges = np.arange(rec.warmup_hours, rec.end_hours - 23.999, 24.0)
     if len(edges) < 2:
         return math.nan
@@ -91,9 +108,16 @@ def measure(
 ) -> float:
     """The simulated value of one observed entry in one replication."""
     if entry.measure == "crossing_days":
-        return crossing_days(net, rec, entry.nodes, entry.direction)
+        window = None
+        if entry.window is not None:
+            start, warmup = scenario.run.start_date, scenario.run.warmup_days
+            window = (
+                event_hours(entry.window[0], start, warmup),
+                event_hours(entry.window[1], start, warmup),
+            )
+        return crossing_days(net, rec, entry.nodes, entry.direction, window)
     if entry.measure == "peak_day_trains":
-        return peak_day_trains(net, rec, entry.nodes, entry.direction)
+        return peak_day_trains(net, rec, entry.nodes, entry.direction, entry.train_type)
     if entry.measure == "teu_per_year":
         return kpis.corridor["teu_delivered"] * 365.0 / scenario.run.horizon_days
     # held_peak_trains: most trains held at once at the given nodes (all nodes when none)

@@ -9,6 +9,7 @@ coded.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -24,8 +25,14 @@ class Observed(BaseModel):
     measure: MeasureName
     nodes: list[str] = Field(default_factory=list)
     direction: Literal["west", "east"] | None = None
+    train_type: str | None = Field(
+        default=None, description="count only trains of this type (e.g. transfer: broad gauge)"
+    )
     value: float
     band: tuple[float, float]
+    window: tuple[dt.date, dt.date] | None = Field(
+        default=None, description="only trains reaching the first node between these dates"
+    )
     facts: str = Field(min_length=1)
     unit: str = ""
     description: str = ""
@@ -35,6 +42,8 @@ class Observed(BaseModel):
         low, high = self.band
         if low > high:
             raise ValueError(f"band [{low:g}, {high:g}] has low above high")
+        if self.window is not None and self.window[1] <= self.window[0]:
+            raise ValueError("window ends before it starts")
         if self.measure in ("crossing_days", "peak_day_trains") and not self.nodes:
             raise ValueError(f"measure '{self.measure}' needs nodes")
         return self
