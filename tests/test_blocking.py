@@ -255,3 +255,71 @@ def test_bad_room_direction_or_load_exits_2(tmp_path: Path, case: str) -> None:
     assert f"{path}: {expected}" in text, text
     assert len(text.strip().splitlines()) == 1, text
     assert not out.exists()
+
+
+def _with_observed(band: list[float]) -> dict[str, Any]:
+    doc = one_node(1, {"dist": "exponential", "mean": 1.0}, 0.8, horizon_days=60)
+    doc["nodes"]["border"]["room_trains"] = 5
+    doc["observed"] = {
+        "border_days": {
+            "measure": "crossing_days",
+            "nodes": ["border"],
+            "value": 0.2,
+            "band": band,
+            "facts": "M/M/1 (test)",
+            "unit": "days",
+        }
+    }
+    return doc
+
+
+def test_observed_targets_are_checked_by_calibrate(tmp_path: Path) -> None:
+    # M/M/1 at 80 %: the mean time in system, held upstream included, is 1 / (mu − lambda) = 5 h
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(yaml.safe_dump(_with_observed([0.1, 0.6])))
+    bad.write_text(yaml.safe_dump(_with_observed([1.0, 2.0])))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["calibrate", str(good), "-r", "2"])
+    assert ok.exit_code == 0, ok.output
+    assert "| one_node | border_days | M/M/1 (test) 0.2 |" in ok.output
+    missed = runner.invoke(app, ["calibrate", str(bad), "-r", "2"])
+    assert missed.exit_code == 1 and "| NO |" in missed.output
+    unknown = _with_observed([0, 1])
+    unknown["observed"]["border_days"]["nodes"] = ["nowhere"]
+    bad.write_text(yaml.safe_dump(unknown))
+    result = runner.invoke(app, ["calibrate", str(bad), "-r", "2"])
+    assert result.exit_code == 2
+    assert "observed.border_days.nodes[0]: unknown node 'nowhere'" in result.output
+
+
+def test_other_markets_load_nodes_but_not_corridor_kpis() -> None:
+    doc = one_node(2, {"dist": "exponential", "mean": 1.0}, 0.3, horizon_days=60)
+    doc["flows"]["bulk"] = {
+        "market": "other",
+        "origin": "source",
+        "destination": "sink",
+        "routes": {"through": 1},
+        "teu_per_train": 1,
+        "load": [{"start": 0, "end": 30, "trains_per_day": 12}],
+    }
+    scenario = validated(doc)
+    out = run_replication(scenario, 0, seed=4, with_tables=False)
+    alone = run_replication(
+        validated(one_node(2, doc["nodes"]["border"]["handling_hours"], 0.3, horizon_days=60)),
+        0,
+        seed=4,
+        with_tables=False,
+    )
+    node = out.kpis.nodes["border"]
+    # 12 trains/day for 30 days of the window, give or take Poisson noise
+    other = node["trains_handled"] - node["trains_handled_china_eu"]
+    assert 360 * 0.85 < other < 360 * 1.15
+    # corridor KPIs count the China–EU market only: the same trains as without the bulk flow
+    assert out.kpis.corridor["trains_departed"] == alone.kpis.corridor["trains_departed"]
+    assert out.kpis.corridor["trains_delivered"] == node["trains_handled_china_eu"]
+    # the bulk trains make the China–EU ones wait longer at the shared node
+    assert (
+        out.kpis.flows["trains"]["transit_days_mean"]
+        > alone.kpis.flows["trains"]["transit_days_mean"]
+    )
+    assert "bulk" in out.kpis.flows
