@@ -29,7 +29,8 @@ from sim.choice.history import (
     year_inputs,
 )
 from sim.config.history import HistoryChoice, Observed
-from sim.config.scenario import MARKET_CHINA_EU, Scenario
+from sim.config.markets import MARKET_CHINA_EU
+from sim.config.scenario import Scenario
 from sim.engine.replications import run_replication
 from sim.errors import ConfigError
 from sim.executors import map_ordered

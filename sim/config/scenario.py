@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.config.dispatch import DispatchRule, dispatch_problems
 from sim.config.distributions import DistributionField, Fixed
 from sim.config.history import HistoryYear
+from sim.config.markets import MARKET_CHINA_EU
 from sim.config.mode_choice import ModeChoice, mode_choice_problems
 from sim.config.observed import Observed, observed_problems
 
@@ -37,9 +39,6 @@ class NodeKind(StrEnum):
 Direction = Literal["west", "east"]
 """Direction of travel. A route runs ``direction`` forward (west by default: China → EU) and
 the opposite way reversed; a node's per-direction servers and room are keyed by it."""
-
-MARKET_CHINA_EU = "china_eu"
-"""The market the corridor KPIs count; flows of other markets load nodes and links only."""
 
 
 class Node(_Strict):
@@ -283,6 +282,9 @@ class Scenario(_Strict):
     observed: dict[str, Observed] = Field(
         default_factory=dict, description="sourced targets `corridor calibrate` checks"
     )
+    dispatch: dict[str, DispatchRule] = Field(
+        default_factory=dict, description="operators' rules deferring departures (D7, D8)"
+    )
 
 
 def event_hours(when: When, start: dt.date, warmup_days: float) -> float:
@@ -318,6 +320,7 @@ def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     for eid, event in s.events.items():
         problems.extend(_event_problems(s, eid, event))
     problems.extend(observed_problems(s.observed, set(s.nodes)))
+    problems.extend(dispatch_problems(s.dispatch, set(s.nodes), set(s.flows)))
     if s.mode_choice is not None:
         start, warmup = s.run.start_date, s.run.warmup_days
         problems.extend(

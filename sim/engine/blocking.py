@@ -32,9 +32,11 @@ if TYPE_CHECKING:
 RoomsOfPath = tuple["TrackPool | None", ...]
 
 
-def room_pools(env: simpy.Environment, net: Network) -> list[RoomsOfPath]:
+def room_pools(
+    env: simpy.Environment, net: Network
+) -> tuple[list[RoomsOfPath], dict[tuple[int, str], TrackPool]]:
     """One room gate per (node, direction) with a finite room; per path, the gate of each
-    node it visits in its direction (None where the room is unlimited)."""
+    node it visits in its direction (None where the room is unlimited); and the gates."""
     from sim.engine.model import TrackPool
 
     gates: dict[tuple[int, str], TrackPool] = {}
@@ -42,7 +44,7 @@ def room_pools(env: simpy.Environment, net: Network) -> list[RoomsOfPath]:
         for direction, room in node.room_by_direction.items():
             if room is not None:
                 gates[(node.index, direction)] = TrackPool(env, room)
-    return [tuple(gates.get((n, p.direction)) for n in p.nodes) for p in net.paths]
+    return [tuple(gates.get((n, p.direction)) for n in p.nodes) for p in net.paths], gates
 
 
 def blocking_train(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.config.scenario import MARKET_CHINA_EU
+from sim.config.markets import MARKET_CHINA_EU
 from sim.engine.network import Network, NodePlan, schedule_mean_between
 from sim.engine.records import Records
 from sim.stats import StepPath

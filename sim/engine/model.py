@@ -18,7 +18,8 @@ import numpy as np
 import simpy
 
 from sim.config.distributions import BufferedSampler, FloatArray
-from sim.engine.blocking import blocking_train, room_pools
+from sim.engine.blocking import RoomsOfPath, blocking_train, room_pools
+from sim.engine.dispatch import Dispatcher
 from sim.engine.network import UNLIMITED, LinkPlan, Network, NodePlan, PathPlan, Schedule
 from sim.engine.records import Records, TrainPlan
 from sim.engine.streams import Streams
@@ -51,6 +52,11 @@ class TrackPool:
         wait = self._env.event()
         self._waiting.append(wait)
         return wait
+
+    @property
+    def waiting(self) -> int:
+        """Trains waiting for a server (or for room)."""
+        return len(self._waiting)
 
     def release(self) -> None:
         self.busy -= 1
@@ -140,7 +146,11 @@ class CorridorModel:
             tuple(by_direction.get((n, p.direction), self._stations[n]) for n in p.nodes)
             for p in net.paths
         ]
-        self._rooms = room_pools(self.env, net) if net.has_room_limits else None
+        self._by_direction = by_direction
+        self._rooms: list[RoomsOfPath] | None = None
+        self._gates: dict[tuple[int, str], TrackPool] = {}
+        if net.has_room_limits:
+            self._rooms, self._gates = room_pools(self.env, net)
         leave = np.full(len(self.records.visit_end) if self._rooms else 0, np.nan)
         if self._rooms is not None:
             self.records.visit_leave = leave
@@ -182,7 +192,16 @@ class CorridorModel:
         for schedule, split in self._split:
             if not schedule.is_constant:
                 env.process(self._follow(schedule, split))
-        env.process(self._departures())
+        if self.net.rules:
+            plan = self.plan
+            dispatcher = Dispatcher(env, self.net.rules, self._launch, self._load_at)
+            env.process(
+                dispatcher.departures(
+                    plan.depart_hours.tolist(), plan.path.tolist(), plan.flow.tolist()
+                )
+            )
+        else:
+            env.process(self._departures())
         env.run(until=self.net.end_hours)
         return self.records
 
@@ -197,6 +216,27 @@ class CorridorModel:
             place.factor = factor
             if place.pool is not None:
                 place.pool.set_capacity(UNLIMITED if servers is None else servers)
+
+    def _launch(self, i: int) -> None:
+        """Start train ``i`` now (the dispatcher's way; the plain loop inlines this)."""
+        p = int(self.plan.path[i])
+        slot = int(self.plan.train_type[i]) + 1
+        k = int(self.records.visit_offset[i])
+        path, stations = self.net.paths[p], self._path_stations[p]
+        if self._rooms is not None:
+            self.env.process(blocking_train(self, i, path, stations, self._rooms[p], slot, k))
+        else:
+            self.env.process(self._train(i, path, stations, slot, k))
+
+    def _load_at(self, node: int) -> int:
+        """Trains at a node now (queued, handled, held there) plus those held upstream waiting
+        to be accepted by it: what an operator's throttle rule watches."""
+        gates = [g for (n, _), g in self._gates.items() if n == node]
+        if gates:
+            return sum(g.busy + g.waiting for g in gates)
+        stations = [st for (n, _), st in self._by_direction.items() if n == node]
+        pools = [st.pool for st in stations or [self._stations[node]] if st.pool is not None]
+        return sum(pool.busy + pool.waiting for pool in pools)
 
     def _departures(self) -> Generator[Any, Any, None]:
         env = self.env

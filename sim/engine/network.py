@@ -100,6 +100,20 @@ class PathPlan:
 
 
 @dataclass(frozen=True)
+class RulePlan:
+    """A dispatch rule resolved to indices (see sim/config/dispatch.py, sim/engine/dispatch.py)."""
+
+    id: str
+    via: int
+    paths: frozenset[int]  # paths that pass ``via``
+    flows: frozenset[int]  # flows (by index) the rule applies to
+    suspended: tuple[tuple[float, float], ...]  # hours when departures are suspended
+    throttle_above_trains: int | None
+    throttle_trains_per_day: float | None
+    release_trains_per_day: float | None
+
+
+@dataclass(frozen=True)
 class Network:
     nodes: tuple[NodePlan, ...]
     links: tuple[LinkPlan, ...]
@@ -107,6 +121,7 @@ class Network:
     path_index: dict[tuple[str, bool], int]
     warmup_hours: float
     end_hours: float
+    rules: tuple[RulePlan, ...] = ()
 
     def node_ids(self) -> list[str]:
         return [n.id for n in self.nodes]
@@ -180,7 +195,50 @@ def build_network(s: Scenario) -> Network:
         path_index=path_index,
         warmup_hours=s.run.warmup_days * 24.0,
         end_hours=end_hours,
+        rules=_rule_plans(s, nodes, paths),
     )
+
+
+def _rule_plans(
+    s: Scenario, nodes: tuple[NodePlan, ...], paths: list[PathPlan]
+) -> tuple[RulePlan, ...]:
+    """Dispatch rules with their node, paths, flows and suspension windows resolved."""
+    out = []
+    ids = [n.id for n in nodes]
+    flow_ids = list(s.flows)
+    for rid, rule in s.dispatch.items():
+        if not rule.enabled:
+            continue
+        via = ids.index(rule.via)
+        flows = frozenset(
+            k
+            for k, fid in enumerate(flow_ids)
+            if s.flows[fid].market in rule.markets and (rule.flows is None or fid in rule.flows)
+        )
+        suspended: list[tuple[float, float]] = []
+        if rule.suspend_after_closed_days is not None:
+            lag = rule.suspend_after_closed_days * 24.0
+            sched = nodes[via].schedule
+            ends = [*sched.times_hours[1:], math.inf]
+            for start, end, servers in zip(sched.times_hours, ends, sched.servers, strict=True):
+                if servers == 0 and end - start > lag:
+                    if suspended and suspended[-1][1] == start - lag:
+                        suspended[-1] = (suspended[-1][0], end)
+                    else:
+                        suspended.append((start + lag, end))
+        out.append(
+            RulePlan(
+                id=rid,
+                via=via,
+                paths=frozenset(i for i, p in enumerate(paths) if via in p.nodes),
+                flows=flows,
+                suspended=tuple(suspended),
+                throttle_above_trains=rule.throttle_above_trains,
+                throttle_trains_per_day=rule.throttle_trains_per_day,
+                release_trains_per_day=rule.release_trains_per_day,
+            )
+        )
+    return tuple(out)
 
 
 DIRECTIONS: tuple[Direction, Direction] = ("west", "east")
