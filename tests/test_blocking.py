@@ -13,6 +13,7 @@ import yaml
 from builders import one_node, validated
 from typer.testing import CliRunner
 
+from sim.analysis.disruption import disruption_kpis
 from sim.analysis.queueing import mmc_mean_wait
 from sim.cli.app import app
 from sim.engine.records import Records
@@ -385,3 +386,20 @@ def test_a_rule_on_an_unknown_node_exits_2(tmp_path: Path) -> None:
     assert f"{path}: dispatch.stop.via: unknown node 'nowhere'" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_disruption_figures_of_a_closure() -> None:
+    doc = _line({"a": 6, "b": 4, "c": 3}, trains_per_hour=0.5)
+    doc["events"] = {"shut": {"targets": ["c"], "start": 10, "end": 20, "servers": 0}}
+    net, rec = simulate(validated(doc), 0, seed=7)
+    d = disruption_kpis(net, rec, "c")
+    # everything upstream of c fills: at least b's and a's rooms are held
+    assert d["held_peak"] >= 6 + 4
+    assert d["node_peak"] == 3  # c's own room
+    # the backlog (12 trains a day for 10 days) drains at c's spare capacity: days, not hours
+    assert 2 < d["clear_days"] < 40
+    # trains caught waited on average a good part of the closure, some nearly all of it
+    assert 2 < d["delay_days_mean"] < d["delay_days_p95"] < 10 + d["clear_days"]
+    assert d["trains_caught"] > 0.5 * 12 * 10
+    undisturbed = disruption_kpis(net, rec, "a")  # a was never reduced
+    assert all(np.isnan(v) for v in undisturbed.values())

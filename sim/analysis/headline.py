@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from sim.analysis.disruption import DISRUPTION_KEYS, run_with_disruption
 from sim.choice.fixed_point import Iteration, with_chosen_demand
 from sim.choice.history_demand import with_history_demand
 from sim.config.loader import load_scenario
@@ -59,6 +60,7 @@ class Headline:
     recovery_days: float  # mean days for the node's backlog to clear after its last reduction
     busiest_node: str  # the most utilised capacity-limited node in the scenario
     busiest_utilisation: float
+    disruption: dict[str, float] = field(default_factory=dict)  # sim/analysis/disruption.py, means
 
 
 def _aligned(scenario: Scenario, baseline_file: Path) -> Scenario:
@@ -109,7 +111,7 @@ def headline_pair(
     scenario = with_chosen_demand(scenario, workers, iteration)
     baseline = with_chosen_demand(baseline, workers, iteration)
     seed, conf = scenario.run.seed, scenario.run.confidence
-    scen = run_replications(scenario, replications, seed, workers=workers, with_tables=False)
+    scen, hit = run_with_disruption(scenario, replications, seed, node_id, workers)
     step(f"{scenario.name}: {replications} replications")
     base = run_replications(baseline, replications, seed, workers=workers, with_tables=False)
     step(f"{baseline.name}: {replications} replications")
@@ -143,6 +145,7 @@ def headline_pair(
         recovery_days=_nanmean(node(scen, "recovery_days")),
         busiest_node=busiest,
         busiest_utilisation=utilisation[busiest],
+        disruption={k: _nanmean([d[k] for d in hit]) for k in DISRUPTION_KEYS},
     )
 
 
@@ -201,10 +204,13 @@ def markdown(rows: Sequence[Headline]) -> str:
         "| throughput TEU/day: base → scen (Δ %) "
         "| node acted on | max queue, trains: base → scen (Δ [95% CI]) "
         "| mean wait there, h: base → scen (Δ [95% CI]) "
-        "| backlog clears after, days | most utilised node |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| backlog clears after, days | most utilised node "
+        "| peak held anywhere, trains | peak at the node, trains | clears after it ends, days "
+        "| delay of trains caught, days: mean / p95 (trains) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for h in rows:
+        d = h.disruption
         lines.append(
             f"| {h.scenario} | {h.baseline} "
             f"| {_num(h.transit_days.baseline, 2)} → {_num(h.transit_days.scenario, 2)} "
@@ -217,6 +223,11 @@ def markdown(rows: Sequence[Headline]) -> str:
             f"| {_num(h.wait_hours.baseline, 2)} → {_num(h.wait_hours.scenario, 2)} "
             f"({_diff(h.wait_hours, 2)}) "
             f"| {_num(h.recovery_days, 1)} "
-            f"| {h.busiest_node} {100 * h.busiest_utilisation:.0f} % |"
+            f"| {h.busiest_node} {100 * h.busiest_utilisation:.0f} % "
+            f"| {_num(d.get('held_peak', math.nan), 0)} | {_num(d.get('node_peak', math.nan), 0)} "
+            f"| {_num(d.get('clear_days', math.nan), 1)} "
+            f"| {_num(d.get('delay_days_mean', math.nan), 1)} / "
+            f"{_num(d.get('delay_days_p95', math.nan), 1)} "
+            f"({_num(d.get('trains_caught', math.nan), 0)}) |"
         )
     return "\n".join(lines)
