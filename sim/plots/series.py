@@ -114,11 +114,23 @@ def throughput_figure(run: RunData, smooth_days: int = 7) -> Figure:
 MIN_QUEUE = 0.5  # trains: borders whose 95th-percentile daily queue stays below are left out
 
 
+def has_held(run: RunData) -> bool:
+    """Finite room somewhere: the timeseries counts trains held at each node."""
+    return "held_mean" in run.table("timeseries").column_names
+
+
 def queue_nodes(run: RunData, limit: int) -> tuple[list[str], int]:
-    """Capacity-limited borders where a queue formed, busiest (95th-percentile queue) first."""
+    """Capacity-limited borders where a queue formed (with finite room, any node where trains
+    queued or were held), busiest (95th-percentile daily level) first."""
     nodes = [n for n in border_nodes(run) if run.scenario.nodes[n].servers is not None]
+    fields = ["queue_mean"]
+    if has_held(run):
+        nodes = list(run.scenario.nodes)
+        fields.append("held_mean")
     peak = {
-        n: float(np.nanmax(np.nanpercentile(node_daily(run, n, "queue_mean"), 95, axis=0)))
+        n: max(
+            float(np.nanmax(np.nanpercentile(node_daily(run, n, f), 95, axis=0))) for f in fields
+        )
         for n in nodes
     }
     ranked = sorted(nodes, key=lambda n: -peak[n])
@@ -137,16 +149,24 @@ def queues_figure(run: RunData, limit: int = 6) -> Figure:
     x = run.dates(window_days(run))
     spans = event_spans(run)
     node_colour = stable_colours(run.scenario.nodes)  # the node's colour in every figure
+    held = has_held(run)
     for ax, node in zip(axes, nodes, strict=True):
         daily = node_daily(run, node, "queue_mean")
         low, mid, high = np.nanpercentile(daily, [5, 50, 95], axis=0)
         colour = node_colour[node]
         ax.fill_between(x, low, high, color=colour, alpha=0.25, lw=0, label="5–95% of runs")
-        ax.plot(x, mid, color=colour, lw=1.5, label="median")
+        ax.plot(x, mid, color=colour, lw=1.5, label="queued (median)")
+        if held:  # dashed, in the node's colour: held here, handled but not accepted onward
+            h_low, h_mid, h_high = np.nanpercentile(
+                node_daily(run, node, "held_mean"), [5, 50, 95], axis=0
+            )
+            ax.fill_between(x, h_low, h_high, color=colour, alpha=0.12, lw=0, hatch="//")
+            ax.plot(x, h_mid, color=colour, lw=1.5, ls="--", label="held here, not accepted onward")
         shade_events(ax, run, [s for s in spans if node in s.targets])
         servers = run.scenario.nodes[node].servers
         plural = "" if servers == 1 else "s"
-        ax.set_title(f"{node} ({servers} server{plural})", loc="left", fontsize="medium")
+        what = "no server limit" if servers is None else f"{servers} server{plural}"
+        ax.set_title(f"{node} ({what})", loc="left", fontsize="medium")
         ax.set_ylabel("trains\nwaiting")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
@@ -158,7 +178,8 @@ def queues_figure(run: RunData, limit: int = 6) -> Figure:
         else ""
     )
     fig.suptitle(
-        f"{run.label}: queue at border crossings{shown}, daily mean, "
+        f"{run.label}: {'trains queued and held' if held else 'queue at border crossings'}"
+        f"{shown}, daily mean, "
         f"{run.replications} replications",
         fontweight="bold",
     )
