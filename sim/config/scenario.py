@@ -183,7 +183,13 @@ class Flow(_Strict):
     teu_per_year: float | None = Field(default=None, ge=0)
     load: list[LoadPeriod] | None = None
     teu_per_train: float = Field(gt=0)
-    arrivals: Literal["poisson", "fixed"] = "poisson"
+    arrivals: Literal["poisson", "fixed", "batched"] = "poisson"
+    batch_trains: int = Field(
+        default=1, ge=1, description="batched arrivals: trains that leave together (a wave)"
+    )
+    batch_spacing_hours: float = Field(
+        default=1.0, ge=0, description="batched arrivals: hours between trains of one wave"
+    )
     seasonality: list[float] | None = None
     train_types: dict[str, float] = Field(
         default_factory=dict, description="share of trains of each type (e.g. reload, transfer)"
@@ -198,6 +204,12 @@ class Flow(_Strict):
         if shares and sum(shares.values()) <= 0:
             raise ValueError("shares must have a positive sum")
         return shares
+
+    @model_validator(mode="after")
+    def _batches(self) -> Flow:
+        if self.batch_trains > 1 and self.arrivals != "batched":
+            raise ValueError("batch_trains needs arrivals: batched")
+        return self
 
     @model_validator(mode="after")
     def _one_volume(self) -> Flow:

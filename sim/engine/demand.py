@@ -104,10 +104,30 @@ def departures(
     if flow.arrivals == "poisson":
         n = int(rng.poisson(total))
         points = np.sort(rng.uniform(0.0, total, n))
+    elif flow.arrivals == "batched":
+        return _batched(flow, total, cum, bounds, rng)
     else:
         points = np.arange(rng.uniform(0.0, 1.0), total, 1.0)
     # cum is non-decreasing; interp maps operational time back to clock time exactly.
     return np.interp(points, cum, bounds)
+
+
+def _batched(
+    flow: Flow,
+    total: float,
+    cum: NDArray[np.float64],
+    bounds: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> NDArray[np.float64]:
+    """Waves of ``batch_trains`` trains, ``batch_spacing_hours`` apart, the waves Poisson at
+    the flow's rate divided by the batch size (so the mean number of trains is unchanged):
+    block trains gathered after a holiday or a closure, or a weekly timetable's bunch."""
+    size = flow.batch_trains
+    waves = np.sort(rng.uniform(0.0, total, int(rng.poisson(total / size))))
+    starts = np.interp(waves, cum, bounds)
+    times = (starts[:, None] + flow.batch_spacing_hours * np.arange(size)[None, :]).ravel()
+    result: NDArray[np.float64] = np.sort(times[times < bounds[-1]])
+    return result
 
 
 def plan_trains(s: Scenario, net: Network, streams: Streams) -> TrainPlan:
