@@ -26,9 +26,18 @@ def main() -> int:
         "scaling.py": ["--quick", "--repeats", "1"],
         "sweep.py": ["--runs", "4", "--horizon-days", "300", "--repeats", "1"],
         "history_fit.py": ["--repeats", "1"],
+        "border.py": ["--repeats", "1"],
     }
     status = 0
-    for script in ("overhead.py", "corridor.py", "scaling.py", "sweep.py", "history_fit.py"):
+    scripts = (
+        "overhead.py",
+        "corridor.py",
+        "scaling.py",
+        "sweep.py",
+        "history_fit.py",
+        "border.py",
+    )
+    for script in scripts:
         extra = quick[script] if args.quick else []
         done = subprocess.run([sys.executable, str(HERE / script), *extra], check=False)
         status = status or done.returncode
