@@ -1,15 +1,15 @@
 """What a disruption did: the figures a planner asks for after a closure or capacity cut.
 
-For the node a scenario acts on, the disruption is its reduction episodes (fewer servers or
-slower handling, from the capacity schedule); the window runs from the first episode's start
-to the last one's end. Per replication:
+For the node a scenario acts on, the disruption is the time its capacity is below what it was
+at the start of the measurement window (fewer servers or slower handling, from the capacity
+schedule); it runs from the first such span's start to the last one's end. Per replication:
 
 - ``held_peak``: most trains held at once anywhere (handled, waiting to be accepted onward;
   needs finite room) from the start of the disruption to the end of the run;
 - ``node_peak``: most trains queued or held at the acted-on node over the same span;
 - ``clear_days``: days from the end of the disruption until trains queued at the node plus
   trains held anywhere fall back to their level when it began (the end of the run, a lower
-  bound, if they never do);
+  bound, if they never do; NaN if the disruption outlasts the run);
 - ``delay_days_mean`` / ``delay_days_p95``: delay of the China–EU trains it caught (planned
   to leave before it ended, not yet delivered when it began, on a path through the node),
   against the median transit of their path among trains delivered before it began; trains
@@ -29,8 +29,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from sim.config.scenario import Scenario
-from sim.engine.metrics import china_eu_trains, held_path, reduction_episodes, replication_kpis
-from sim.engine.network import Network
+from sim.engine.metrics import china_eu_trains, held_path, replication_kpis
+from sim.engine.network import Network, NodePlan
 from sim.engine.records import Records
 from sim.engine.replications import ReplicationOutput, simulate
 from sim.stats import StepPath
@@ -48,10 +48,10 @@ DISRUPTION_KEYS = (
 def disruption_kpis(net: Network, rec: Records, node_id: str) -> dict[str, float]:
     """The figures above for one replication (NaN where the node had no disruption)."""
     index = net.node_ids().index(node_id)
-    episodes = [(a, b) for a, b in reduction_episodes(net.nodes[index]) if b > rec.warmup_hours]
+    episodes = _episodes(net.nodes[index], rec.warmup_hours, rec.end_hours)
     if not episodes:
         return dict.fromkeys(DISRUPTION_KEYS, math.nan)
-    start, end = max(episodes[0][0], rec.warmup_hours), min(episodes[-1][1], rec.end_hours)
+    start, end = episodes[0][0], min(episodes[-1][1], rec.end_hours)
     w1 = rec.end_hours
     mine = rec.visits_at(index)
     queue = StepPath.from_events(rec.visit_arrive[mine], rec.visit_start[mine])
@@ -65,7 +65,9 @@ def disruption_kpis(net: Network, rec: Records, node_id: str) -> dict[str, float
         held_peak = 0.0
     before = backlog.level_at(start - 1e-9)
     after = (backlog.times >= end) & (backlog.levels <= before)
-    if backlog.level_at(end) <= before:
+    if end >= w1:  # the run ends before the disruption does: nothing to measure
+        clear = math.nan
+    elif backlog.level_at(end) <= before:
         clear = 0.0
     elif after.any() and backlog.times[np.flatnonzero(after)[0]] <= w1:
         clear = (float(backlog.times[np.flatnonzero(after)[0]]) - end) / 24.0
@@ -80,6 +82,32 @@ def disruption_kpis(net: Network, rec: Records, node_id: str) -> dict[str, float
         "delay_days_p95": float(np.percentile(delays, 95)) if len(delays) else math.nan,
         "trains_caught": float(len(delays)),
     }
+
+
+def _episodes(node: NodePlan, w0: float, w1: float) -> list[tuple[float, float]]:
+    """Spans inside the window when the node had less capacity than at the window's start
+    (fewer servers or slower handling): a standing condition such as the crossing's 14 pairs
+    before Dec 2021 is the reference, not a disruption. Adjacent spans merge."""
+    sched = node.schedule
+    ref_servers = sched.servers_at(w0)
+    i0 = max(k for k, t in enumerate(sched.times_hours) if t <= w0)
+    ref_factor = sched.handling_factor[i0]
+    ends = [*sched.times_hours[1:], math.inf]
+    out: list[tuple[float, float]] = []
+    for start, end, servers, factor in zip(
+        sched.times_hours, ends, sched.servers, sched.handling_factor, strict=True
+    ):
+        if end <= w0 or start >= w1:
+            continue
+        fewer = servers is not None and (ref_servers is None or servers < ref_servers)
+        if not (fewer or factor > ref_factor):
+            continue
+        start = max(start, w0)
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
 
 
 def _sum(a: StepPath, b: StepPath) -> StepPath:
