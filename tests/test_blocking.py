@@ -14,11 +14,12 @@ from builders import one_node, validated
 from typer.testing import CliRunner
 
 from sim.analysis.disruption import disruption_kpis
+from sim.analysis.observed import waiting_peak_trains
 from sim.analysis.queueing import mmc_mean_wait
 from sim.cli.app import app
 from sim.engine.records import Records
 from sim.engine.replications import run_replication, run_replications, simulate
-from sim.stats import estimate
+from sim.stats import StepPath, estimate
 
 
 def _line(rooms: dict[str, int | None], trains_per_hour: float, **run: Any) -> dict[str, Any]:
@@ -403,3 +404,21 @@ def test_disruption_figures_of_a_closure() -> None:
     assert d["trains_caught"] > 0.5 * 12 * 10
     undisturbed = disruption_kpis(net, rec, "a")  # a was never reduced
     assert all(np.isnan(v) for v in undisturbed.values())
+
+
+def test_waiting_peak_counts_the_queue_and_the_trains_held_upstream_for_it() -> None:
+    doc = _line({"a": 6, "b": 4, "c": 3}, trains_per_hour=0.5)
+    doc["events"] = {"shut": {"targets": ["c"], "start": 10, "end": 20, "servers": 0}}
+    net, rec = simulate(validated(doc), 0, seed=7)
+    waiting = waiting_peak_trains(net, rec, "c", "west")
+    ids = net.node_ids()
+    at_c = rec.visit_node == ids.index("c")
+    queue_only = StepPath.from_events(rec.visit_arrive[at_c], rec.visit_start[at_c])
+    assert queue_only.max_between(rec.warmup_hours, rec.end_hours) <= 3  # c's room
+    # the 10-day closure: c's room, b's and a's rooms held, and trains held at the origin
+    assert waiting >= 3 + 4 + 6
+    arrived_while_closed = (
+        (rec.plan.depart_hours >= 15 * 24) & (rec.plan.depart_hours < 25 * 24)
+    ).sum()
+    assert waiting <= arrived_while_closed + 3 + 4 + 6
+    assert waiting_peak_trains(net, rec, "c", "east") == 0  # nobody travels east here

@@ -170,8 +170,8 @@ def observed_targets(scenario: Scenario) -> list[Target]:
                 f"{oid}: {entry.description}" if entry.description else oid,
                 f"{entry.facts} {entry.value:g}",
                 _observed(entry),
-                entry.band[0],
-                entry.band[1],
+                None if entry.band is None else entry.band[0],
+                None if entry.band is None else entry.band[1],
                 entry.unit,
             )
         )

@@ -14,11 +14,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-MeasureName = Literal["crossing_days", "peak_day_trains", "teu_per_year", "held_peak_trains"]
+MeasureName = Literal[
+    "crossing_days", "peak_day_trains", "teu_per_year", "held_peak_trains", "waiting_peak_trains"
+]
 
 
 class Observed(BaseModel):
-    """One observed figure: ``value`` (for the record), ``band`` [low, high] (the check)."""
+    """One observed figure: ``value`` (for the record), ``band`` [low, high] (the check; null:
+    reported next to the simulated value, not checked)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -29,7 +32,7 @@ class Observed(BaseModel):
         default=None, description="count only trains of this type (e.g. transfer: broad gauge)"
     )
     value: float
-    band: tuple[float, float]
+    band: tuple[float, float] | None
     window: tuple[dt.date, dt.date] | None = Field(
         default=None, description="only trains reaching the first node between these dates"
     )
@@ -39,12 +42,12 @@ class Observed(BaseModel):
 
     @model_validator(mode="after")
     def _sound(self) -> Observed:
-        low, high = self.band
-        if low > high:
-            raise ValueError(f"band [{low:g}, {high:g}] has low above high")
+        if self.band is not None and self.band[0] > self.band[1]:
+            raise ValueError(f"band [{self.band[0]:g}, {self.band[1]:g}] has low above high")
         if self.window is not None and self.window[1] <= self.window[0]:
             raise ValueError("window ends before it starts")
-        if self.measure in ("crossing_days", "peak_day_trains") and not self.nodes:
+        needs_nodes = ("crossing_days", "peak_day_trains", "waiting_peak_trains")
+        if self.measure in needs_nodes and not self.nodes:
             raise ValueError(f"measure '{self.measure}' needs nodes")
         return self
 
