@@ -35,7 +35,8 @@ import numpy as np
 import simpy
 
 from sim.analysis.queueing import mmc_mean_wait
-from sim.config.scenario import Scenario, check_references
+from sim.config.references import check_references
+from sim.config.scenario import Scenario
 from sim.engine.replications import run_replication
 
 ARRIVALS_PER_HOUR = 1.0

@@ -17,7 +17,8 @@ import itertools
 import math
 from typing import Any
 
-from sim.config.scenario import Scenario, check_references
+from sim.config.references import check_references
+from sim.config.scenario import Scenario
 
 TERMINALS = ("xian", "chongqing", "chengdu", "zhengzhou", "yiwu")
 EXITS = {  # Chinese exit -> 1520 mm entry on the other side

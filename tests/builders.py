@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.config.scenario import Scenario, check_references
+from sim.config.references import check_references
+from sim.config.scenario import Scenario
 
 
 def validated(doc: dict[str, Any]) -> Scenario:

@@ -15,8 +15,8 @@ import numpy as np
 import simpy
 from builders import one_node, validated
 
-from sim.engine.model import TrackPool
 from sim.engine.replications import simulate
+from sim.engine.resources import TrackPool
 
 Starts = dict[int, tuple[float, float]]  # train -> (start, end) of its service
 

@@ -29,9 +29,9 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from sim.config.scenario import Scenario
-from sim.engine.metrics import china_eu_trains, held_path, replication_kpis
+from sim.engine.metrics import china_eu_trains, replication_kpis
 from sim.engine.network import Network, NodePlan
-from sim.engine.records import Records
+from sim.engine.records import Records, held_path
 from sim.engine.replications import ReplicationOutput, simulate
 from sim.stats import StepPath
 

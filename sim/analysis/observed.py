@@ -15,9 +15,9 @@ from numpy.typing import NDArray
 
 from sim.config.observed import Observed
 from sim.config.scenario import Scenario, event_hours
-from sim.engine.metrics import ReplicationKpis, china_eu_trains, held_path
+from sim.engine.metrics import ReplicationKpis, china_eu_trains
 from sim.engine.network import Network
-from sim.engine.records import Records
+from sim.engine.records import Records, held_path
 from sim.stats import StepPath
 
 FloatArray = NDArray[np.float64]

@@ -29,11 +29,11 @@ from sim.choice.history import (
     year_inputs,
 )
 from sim.config.history import HistoryChoice, Observed
-from sim.config.markets import MARKET_CHINA_EU
 from sim.config.scenario import Scenario
 from sim.engine.replications import run_replication
 from sim.errors import ConfigError
 from sim.executors import map_ordered
+from sim.markets import MARKET_CHINA_EU
 from sim.stats import Estimate, estimate
 
 MIDDLE_CORRIDOR_NODES = ("aktau",)  # routes through these are not 1520 transit (Y1 excludes them)

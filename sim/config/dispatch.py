@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.config.markets import MARKET_CHINA_EU
+from sim.markets import MARKET_CHINA_EU
 
 
 class DispatchRule(BaseModel):

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from sim.config.scenario import Scenario, check_references
+from sim.config.references import check_references
+from sim.config.scenario import Scenario
 from sim.errors import ConfigError, Path_, format_path
 from sim.suggest import did_you_mean, fields_at
 

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.engine.network import Network, PathPlan
+from sim.engine.resources import Station, TrackPool
 
 if TYPE_CHECKING:
-    from sim.engine.model import CorridorModel, Station, TrackPool
+    from sim.engine.model import CorridorModel
 
 RoomsOfPath = tuple["TrackPool | None", ...]
 
@@ -37,8 +38,6 @@ def room_pools(
 ) -> tuple[list[RoomsOfPath], dict[tuple[int, str], TrackPool]]:
     """One room gate per (node, direction) with a finite room; per path, the gate of each
     node it visits in its direction (None where the room is unlimited); and the gates."""
-    from sim.engine.model import TrackPool
-
     gates: dict[tuple[int, str], TrackPool] = {}
     for node in net.nodes:
         for direction, room in node.room_by_direction.items():

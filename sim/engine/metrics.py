@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.config.markets import MARKET_CHINA_EU
 from sim.engine.network import Network, NodePlan, schedule_mean_between
-from sim.engine.records import Records
+from sim.engine.records import Records, held_path
+from sim.markets import MARKET_CHINA_EU
 from sim.stats import StepPath
 
 FloatArray = NDArray[np.float64]
@@ -99,17 +99,6 @@ def _handled(rec: Records, index: int, trains: NDArray[np.bool_]) -> float:
     end = rec.visit_end[mine]
     left = (end >= rec.warmup_hours) & (end <= rec.end_hours) & trains[rec.visit_train[mine]]
     return float(left.sum())
-
-
-def held_path(rec: Records, visits: NDArray[np.intp] | None = None) -> StepPath:
-    """Trains held (handled, not yet accepted downstream) over time, at the given visits
-    (all visits when None). Needs ``visit_leave`` (finite room)."""
-    assert rec.visit_leave is not None
-    end, leave = rec.visit_end, rec.visit_leave
-    if visits is not None:
-        end, leave = end[visits], leave[visits]
-    # a train still held at the end has left = NaN: it never leaves the step path
-    return StepPath.from_events(end, leave)
 
 
 def _held_corridor(rec: Records) -> dict[str, float]:

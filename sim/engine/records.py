@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.engine.network import Network
+from sim.stats import StepPath
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int32]
@@ -107,3 +108,14 @@ class TrainPlan:
 
     def __len__(self) -> int:
         return len(self.depart_hours)
+
+
+def held_path(rec: Records, visits: NDArray[np.intp] | None = None) -> StepPath:
+    """Trains held (handled, not yet accepted downstream) over time, at the given visits
+    (all visits when None). Needs ``visit_leave`` (finite room)."""
+    assert rec.visit_leave is not None
+    end, leave = rec.visit_end, rec.visit_leave
+    if visits is not None:
+        end, leave = end[visits], leave[visits]
+    # a train still held at the end has left = NaN: it never leaves the step path
+    return StepPath.from_events(end, leave)

@@ -10,9 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.columns import Columns
-from sim.engine.metrics import held_path
 from sim.engine.network import Network, schedule_mean_between
-from sim.engine.records import Records
+from sim.engine.records import Records, held_path
 from sim.stats import StepPath
 
 

@@ -154,6 +154,8 @@ def kpi_table(runs: list[RunData]) -> str:
     head = ["KPI", "unit"] + [f"{_e(r.label)}<br>mean ({conf}% CI)" for r in runs]
     rows = []
     for kpi, info in kpis("corridor", "summary").items():
+        if any(kpi not in r.summary["kpis"] for r in runs):
+            continue  # an optional KPI (held trains: only with finite room) some run lacks
         unit = info.unit
         row = [f'<span title="{_e(info.definition)}">{_e(info.label)}</span>', unit]
         for r in runs:
