@@ -172,24 +172,16 @@ class CorridorModel:
         path_stations = self._path_stations
         offsets = self.records.visit_offset.tolist()
         rooms = self._rooms
-        if rooms is not None:
-            for i, (t, p, type_index) in enumerate(
-                zip(
-                    plan.depart_hours.tolist(),
-                    plan.path.tolist(),
-                    plan.train_type.tolist(),
-                    strict=True,
-                )
-            ):
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                env.process(
-                    blocking_train(
-                        self, i, paths[p], path_stations[p], rooms[p], type_index + 1, offsets[i]
-                    )
-                )
-            return
         train = self._train
+
+        def start(i: int, p: int, type_index: int) -> Generator[Any, Any, None]:
+            """The train process: with finite room somewhere, the one that can be held."""
+            if rooms is not None:
+                return blocking_train(
+                    self, i, paths[p], path_stations[p], rooms[p], type_index, offsets[i]
+                )
+            return train(i, paths[p], path_stations[p], type_index, offsets[i])
+
         for i, (t, path, type_index) in enumerate(
             zip(
                 plan.depart_hours.tolist(),
@@ -200,7 +192,7 @@ class CorridorModel:
         ):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            env.process(train(i, paths[path], path_stations[path], type_index + 1, offsets[i]))
+            env.process(start(i, path, type_index + 1))
 
     def _train(
         self, i: int, path: PathPlan, stations: tuple[Station, ...], type_slot: int, k: int
