@@ -143,6 +143,20 @@ def _window_hours(entry: Observed, scenario: Scenario) -> tuple[float, float] | 
     )
 
 
+def service_transit_days(net: Network, rec: Records, origin: str, destination: str) -> float:
+    """Mean days door to door of the trains (any market) whose path runs from ``origin`` to
+    ``destination``, delivered inside the window: a service's scheduled time (K3)."""
+    ids = net.node_ids()
+    a, b = ids.index(origin), ids.index(destination)
+    ends = [(p.nodes[0], p.nodes[-1]) for p in net.paths]
+    mine = np.asarray([e == (a, b) for e in ends], dtype=bool)[rec.plan.path]
+    arrived = rec.arrive_hours
+    mine &= (arrived >= rec.warmup_hours) & (arrived <= rec.end_hours)
+    if not mine.any():
+        return math.nan
+    return float((arrived[mine] - rec.plan.depart_hours[mine]).mean()) / 24.0
+
+
 def measure(
     entry: Observed, scenario: Scenario, net: Network, rec: Records, kpis: ReplicationKpis
 ) -> float:
@@ -155,6 +169,8 @@ def measure(
         return waiting_peak_trains(net, rec, entry.nodes[0], entry.direction, window)
     if entry.measure == "peak_day_trains":
         return peak_day_trains(net, rec, entry.nodes, entry.direction, entry.train_type)
+    if entry.measure == "transit_days":
+        return service_transit_days(net, rec, entry.nodes[0], entry.nodes[1])
     if entry.measure == "teu_per_year":
         return kpis.corridor["teu_delivered"] * 365.0 / scenario.run.horizon_days
     # held_peak_trains: most trains held at once at the given nodes (all nodes when none)

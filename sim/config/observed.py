@@ -15,7 +15,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MeasureName = Literal[
-    "crossing_days", "peak_day_trains", "teu_per_year", "held_peak_trains", "waiting_peak_trains"
+    "crossing_days",
+    "peak_day_trains",
+    "teu_per_year",
+    "held_peak_trains",
+    "waiting_peak_trains",
+    "transit_days",
 ]
 
 
@@ -49,6 +54,8 @@ class Observed(BaseModel):
         needs_nodes = ("crossing_days", "peak_day_trains", "waiting_peak_trains")
         if self.measure in needs_nodes and not self.nodes:
             raise ValueError(f"measure '{self.measure}' needs nodes")
+        if self.measure == "transit_days" and len(self.nodes) != 2:
+            raise ValueError("measure 'transit_days' needs nodes [origin, destination]")
         return self
 
 

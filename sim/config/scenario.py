@@ -173,13 +173,16 @@ class Flow(_Strict):
     ``market`` tags who the trains serve: corridor KPIs count ``china_eu`` trains only; any
     other market (``other``, ``belarus_china`` …) loads the nodes and links its routes use
     and shows in node KPIs. Instead of ``teu_per_year`` such a flow may give ``load``:
-    trains per day by period (no trains outside the periods).
+    trains per day by period (no trains outside the periods). ``cargo`` names the cargo
+    class (``bulk`` for potash, timber and whey in containers, K1) so reports can split a
+    market by it; it changes nothing in the simulation.
     """
 
     origin: str
     destination: str
     routes: dict[str, float] = Field(min_length=1)
     market: str = Field(default=MARKET_CHINA_EU, min_length=1)
+    cargo: str = Field(default="general", min_length=1, description="cargo class, for reporting")
     teu_per_year: float | None = Field(default=None, ge=0)
     load: list[LoadPeriod] | None = None
     teu_per_train: float = Field(gt=0)
