@@ -1,0 +1,158 @@
+"""Belarus ↔ China traffic (issue 13): the new flows touch China–EU results only through shared
+capacity, the demand files add up to their sources, the K3 services run as K3 says, and the
+new inputs fail in one line."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sim.cli.app import app
+from sim.config.loader import load_scenario, read_yaml
+from sim.config.scenario import MARKET_CHINA_EU, Scenario
+from sim.engine.metrics import ReplicationKpis, replication_kpis
+from sim.engine.replications import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+CAPACITY_2025 = ROOT / "scenarios/belarus_corridor_capacity.yaml"
+SHORT = {"run.horizon_days": 90, "run.warmup_days": 20}
+
+
+def _belarus_flows(s: Scenario) -> list[str]:
+    return [fid for fid, f in s.flows.items() if f.market == "belarus_china"]
+
+
+def _zero_belarus(path: Path) -> dict[str, Any]:
+    """Values that set every Belarus–China flow of a scenario to zero trains."""
+    scenario, _ = load_scenario(path, values=SHORT)
+    values: dict[str, Any] = dict(SHORT)
+    for fid in _belarus_flows(scenario):
+        flow = scenario.flows[fid]
+        if flow.load is None:
+            values[f"flows.{fid}.teu_per_year"] = 0
+        else:
+            for i in range(len(flow.load)):
+                values[f"flows.{fid}.load.{i}.trains_per_day"] = 0
+    return values
+
+
+def _without_belarus(path: Path, tmp_path: Path) -> Path:
+    """The same scenario on the border model and the China–EU demand alone: no Belarus
+    overlay, no Belarus flows (its own run, nodes and events kept)."""
+    doc = read_yaml(path)
+    doc["extends"] = [str(ROOT / "params/border.yaml"), str(ROOT / "params/demand_2023.yaml")]
+    doc.pop("observed", None)  # the K3 targets name Belarus-only nodes
+    doc["name"] = path.stem
+    out = tmp_path / path.name
+    out.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def _same(a: dict[str, float], b: dict[str, float]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        assert a[key] == b[key] or (math.isnan(a[key]) and math.isnan(b[key])), key
+
+
+def _assert_china_eu_equal(with_zero: ReplicationKpis, without: ReplicationKpis) -> None:
+    _same(with_zero.corridor, without.corridor)
+    for fid, kpis in without.flows.items():
+        _same(with_zero.flows[fid], kpis)
+    for nid, kpis in without.nodes.items():
+        _same(with_zero.nodes[nid], kpis)
+
+
+def test_zero_belarus_demand_leaves_china_eu_results_bit_for_bit(tmp_path: Path) -> None:
+    """The issue's key test: with Belarus–China demand at zero, the 2025 capacity scenario's
+    China–EU results are those of the same scenario without the Belarus overlay and flows,
+    exactly, with the same seed — the overlay adds nodes and streams by name only."""
+    zero, _ = load_scenario(CAPACITY_2025, values=_zero_belarus(CAPACITY_2025))
+    bare, _ = load_scenario(_without_belarus(CAPACITY_2025, tmp_path), values=SHORT)
+    assert _belarus_flows(zero) and not _belarus_flows(bare)
+    assert set(bare.nodes) < set(zero.nodes)
+    for replication in (0, 1):
+        net_z, rec_z = simulate(zero, replication, zero.run.seed)
+        net_b, rec_b = simulate(bare, replication, bare.run.seed)
+        assert len(rec_z.plan) == len(rec_b.plan) > 0
+        np.testing.assert_array_equal(rec_z.arrive_hours, rec_b.arrive_hours)
+        _assert_china_eu_equal(replication_kpis(net_z, rec_z), replication_kpis(net_b, rec_b))
+
+
+def test_belarus_trains_load_the_exits_but_are_not_counted_as_china_eu() -> None:
+    scenario, _ = load_scenario(CAPACITY_2025, values=SHORT)
+    net, rec = simulate(scenario, 0, scenario.run.seed)
+    kpis = replication_kpis(net, rec)
+    china_eu = [fid for fid, f in scenario.flows.items() if f.market == MARKET_CHINA_EU]
+    assert kpis.corridor["trains_delivered"] == sum(
+        kpis.flows[fid]["trains_delivered"] for fid in china_eu
+    )
+    belarus = sum(kpis.flows[fid]["trains_delivered"] for fid in _belarus_flows(scenario))
+    assert belarus > 0
+    # the exits handle both markets: more trains than the China–EU ones
+    for exit_node in ("dostyk", "altynkol"):
+        node = kpis.nodes[exit_node]
+        assert node["trains_handled"] > node["trains_handled_china_eu"]
+
+
+# --- the demand files add up to their sources --------------------------------------------
+
+
+def _teu(path: str) -> dict[str, float]:
+    scenario, _ = load_scenario(ROOT / path)
+    return {
+        fid: f.teu_per_year
+        for fid, f in scenario.flows.items()
+        if f.market == "belarus_china" and f.teu_per_year is not None
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "east", "west"),
+    [
+        # K2: 14,000 TEU Jan–Aug 2020 was twice 2019's → 7,000 × 12 / 8; K5 2021 trade × 0.64
+        ("params/belarus_china_2019.yaml", 14_000 / 2 * 12 / 8, 32_700),
+        # K1: 1,500 trains × 0.8 by rail × 121 TEU; K5 (7.25 − 2.6) $bn × 10,000 less Xiamen
+        ("params/belarus_china_2023.yaml", 1_500 * 0.8 * 121, 46_500 - 52 * 100),
+        # × 9.71 / 7.25 (K5 trade); K5 6.6 × 9.71 / 8.5 $bn × 10,000 less both K3 services
+        ("params/belarus_china_2025.yaml", 145_200 * 9.71 / 7.25, 75_400 - 5_200 - 3_620),
+    ],
+)
+def test_belarus_china_demand_matches_its_arithmetic(path: str, east: float, west: float) -> None:
+    teu = _teu(path)
+    assert sum(v for k, v in teu.items() if k.endswith("-east")) == pytest.approx(east, rel=2e-3)
+    assert sum(v for k, v in teu.items() if k.endswith("-west")) == pytest.approx(west, rel=2e-3)
+    assert teu["belarus-china-bulk-east"] / sum(
+        v for k, v in teu.items() if k.endswith("-east")
+    ) == pytest.approx(0.85)
+
+
+def test_k3_services_run_their_train_sizes_and_routes() -> None:
+    scenario, _ = load_scenario(CAPACITY_2025)
+    xiamen, beijing = scenario.flows["xiamen-minsk-west"], scenario.flows["beijing-minsk-west"]
+    assert (xiamen.teu_per_train, beijing.teu_per_train) == (100, 110)  # K3: 50 and 55 boxes
+    assert "alashankou" in scenario.routes["xiamen-kolyadichi-dostyk"].nodes
+    erenhot_route = scenario.routes["beijing-kolyadichi-erenhot"].nodes
+    assert erenhot_route[1:3] == ["erenhot", "zamyn_uud"] and "naushki" in erenhot_route
+    assert scenario.flows["belarus-china-bulk-east"].cargo == "bulk"
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_a_transit_target_with_one_node_fails_in_one_line(tmp_path: Path) -> None:
+    doc = read_yaml(CAPACITY_2025)
+    doc["extends"] = [str(ROOT / "params/belarus_china_2025.yaml")]
+    doc["observed"] = {"bad": {"measure": "transit_days", "nodes": ["xiamen"], "value": 16,
+                               "band": [15, 17], "facts": "K3"}}  # fmt: skip
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "observed.bad" in lines[0] and "origin, destination" in lines[0]
