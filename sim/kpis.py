@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-SCOPES = ("corridor", "node", "flow")
+SCOPES = ("corridor", "node", "flow", "market")
 FRACTION = "fraction"
 
 
@@ -112,6 +112,24 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("node", "trains_handled_china_eu", "trains", "China–EU trains handled",
        "China–EU trains whose handling ended inside the window (trains_handled counts every "
        "market)", group="market"),
+    _k("market", "trains_departed", "trains", "trains departed",
+       "the market's trains that left their origin inside the window"),
+    _k("market", "trains_delivered", "trains", "trains delivered",
+       "the market's trains delivered inside the window"),
+    _k("market", "teu_delivered", "TEU", "TEU delivered",
+       "TEU on the market's trains delivered inside the window"),
+    _k("market", "throughput_teu_per_day", "TEU/day", "throughput",
+       "the market's TEU delivered per day of the window"),
+    _k("market", "transit_days_mean", "days", "mean transit time",
+       "door-to-door transit of the market's trains delivered in the window, mean"),
+    _k("market", "transit_days_p95", "days", "95th-percentile transit time",
+       "door-to-door transit of the market's trains delivered in the window, 95th percentile"),
+    _k("market", "wait_hours_mean", "hours", "mean wait per train",
+       "total queueing wait along the path (held time included) of the delivered trains, mean"),
+    _k("market", "wait_hours_p95", "hours", "95th-percentile wait per train",
+       "the same total wait, 95th percentile"),
+    _k("market", "trains_in_system_end", "trains", "trains under way at the end",
+       "the market's trains departed but not delivered when the run ends"),
     _k("flow", "trains_delivered", "trains", "trains delivered",
        "trains of the flow delivered inside the window"),
     _k("flow", "teu_delivered", "TEU", "TEU delivered", "TEU of the flow delivered in the window"),

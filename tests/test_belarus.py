@@ -4,6 +4,7 @@ new inputs fail in one line."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from sim.cli.app import app
 from sim.config.loader import load_scenario, read_yaml
 from sim.config.scenario import MARKET_CHINA_EU, Scenario
+from sim.engine.market_kpis import market_groups, market_kpis, train_wait_hours
 from sim.engine.metrics import ReplicationKpis, replication_kpis
 from sim.engine.replications import simulate
 
@@ -156,3 +158,60 @@ def test_a_transit_target_with_one_node_fails_in_one_line(tmp_path: Path) -> Non
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "observed.bad" in lines[0] and "origin, destination" in lines[0]
+
+
+# --- KPIs by market ------------------------------------------------------------------------
+
+
+def test_market_kpis_split_the_trains_and_china_eu_matches_the_corridor() -> None:
+    scenario, _ = load_scenario(CAPACITY_2025, values=SHORT)
+    net, rec = simulate(scenario, 0, scenario.run.seed)
+    kpis = replication_kpis(net, rec)
+    markets = market_kpis(scenario, rec)
+    assert {"china_eu", "belarus_china", "other", "belarus_china/bulk"} <= set(markets)
+    whole = [m for m in markets if "/" not in m]
+    delivered = (rec.arrive_hours >= rec.warmup_hours) & (rec.arrive_hours <= rec.end_hours)
+    assert sum(markets[m]["trains_delivered"] for m in whole) == delivered.sum()
+    cargo = [m for m in markets if m.startswith("belarus_china/")]
+    assert (
+        sum(markets[m]["teu_delivered"] for m in cargo) == markets["belarus_china"]["teu_delivered"]
+    )
+    for kpi in ("trains_delivered", "teu_delivered", "transit_days_mean", "transit_days_p95"):
+        assert markets["china_eu"][kpi] == kpis.corridor[kpi]
+    # waits: a train's total queueing never exceeds its transit
+    wait = train_wait_hours(rec)
+    transit = rec.arrive_hours - rec.plan.depart_hours
+    assert np.all(wait[delivered] <= transit[delivered] + 1e-9)
+
+
+def test_a_single_market_scenario_has_no_market_block() -> None:
+    scenario, _ = load_scenario(
+        ROOT / "scenarios/baseline_2023.yaml", values={"run.horizon_days": 5}
+    )
+    assert market_groups(scenario) == {}
+
+
+def test_compare_by_market_and_a_missing_market_fails_in_one_line(tmp_path: Path) -> None:
+    runs = []
+    pivot = ROOT / "scenarios/belarus_china_pivot.yaml"
+    for name, scenario_file in (("base", CAPACITY_2025), ("pivot", pivot)):
+        path = tmp_path / name
+        result = CliRunner().invoke(
+            app,
+            ["run", str(scenario_file), "-r", "2", "-q", "--out", str(path),
+             "--set", "run.horizon_days=60"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        runs.append(str(path))
+    summary = json.loads((tmp_path / "base" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["markets"]["belarus_china"]["transit_days_mean"]["mean"] > 0
+    png = str(tmp_path / "c.png")
+    csv = tmp_path / "c.csv"
+    ok = CliRunner().invoke(
+        app, ["compare", *runs, "--market", "belarus_china", "--out", png, "--csv", str(csv)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "market:belarus_china:transit_days_mean" in csv.read_text(encoding="utf-8")
+    bad = CliRunner().invoke(app, ["compare", *runs, "--market", "nonesuch", "--out", png])
+    assert bad.exit_code == 2
+    assert bad.output.strip().count("\n") == 0 and "no market 'nonesuch'" in bad.output

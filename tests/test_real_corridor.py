@@ -38,6 +38,10 @@ NAMED = {
     "malaszewicze_expansion_2028",
     "dostyk_expansion_2025",
     "red_sea_plus_closure",
+    "belarus_corridor_capacity",
+    "belarus_china_pivot",
+    "belarus_china_pivot_d5",
+    "great_stone_hub",
 }
 
 

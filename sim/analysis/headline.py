@@ -34,6 +34,9 @@ SCENARIOS: tuple[tuple[str, str, str], ...] = (
     ("eu_semi_blockade", "baseline_2023", "brest"),
     ("dostyk_expansion_2025", "baseline_2023", "dostyk"),
     ("malaszewicze_expansion_2028", "baseline_2023", "brest"),
+    ("belarus_china_pivot", "belarus_corridor_capacity", "dostyk"),
+    ("belarus_china_pivot_d5", "belarus_corridor_capacity", "dostyk"),
+    ("great_stone_hub", "belarus_corridor_capacity", "brest"),
 )
 """(scenario, baseline, node the scenario acts on), by file name under ``scenarios/``, in the
 table's order. The node's queue and wait are reported next to the corridor KPIs."""

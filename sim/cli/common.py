@@ -16,6 +16,7 @@ from rich.table import Table
 
 from sim.cli.choice_print import print_mode_choice
 from sim.config.scenario import Scenario
+from sim.engine.market_kpis import markets_table
 from sim.errors import ConfigError
 from sim.formatting import format_value
 
@@ -33,6 +34,8 @@ out = Console()
 
 err = Console(stderr=True)
 
+
+MARKET_HELP = "corridor KPIs of this market instead (china_eu, belarus_china, other, M/CARGO)"
 
 EXIT_INPUT = 2
 
@@ -101,6 +104,8 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
         nodes.add_row(*cells)
     if nodes.row_count:
         out.print(nodes)
+    if (by_market := markets_table(summary)) is not None:
+        out.print(by_market)
     if "mode_choice" in summary:
         print_mode_choice(summary["mode_choice"], out)
 

@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.common import app, err, out, user_errors
+from sim.cli.common import MARKET_HELP, app, err, out, user_errors
 from sim.cli.progress import progress_bar
+from sim.engine.market_kpis import for_market
 from sim.errors import ConfigError
 
 
@@ -31,6 +32,7 @@ def compare(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="also write the differences as CSV")
     ] = None,
+    market: Annotated[str | None, typer.Option(help=MARKET_HELP)] = None,
 ) -> None:
     """Bars with CIs per scenario, and differences from the first run (paired when seeds match)."""
     # imported here, not at the top: matplotlib is slow to import and `run` never needs it
@@ -49,8 +51,10 @@ def compare(
 
     with user_errors():
         check_format(out_file)
+        chosen = list(metric or DEFAULT_METRICS)
+        parsed = [parse_metric(m) for m in (for_market(chosen, market) if market else chosen)]
         opened = open_runs(runs)
-        metrics = leading_metrics(opened, [parse_metric(m) for m in (metric or DEFAULT_METRICS)])
+        metrics = leading_metrics(opened, parsed)
         diffs = differences(opened, metrics)
         save_figure(comparison_figure(opened, metrics, diffs), out_file)
         if diffs:
@@ -130,12 +134,15 @@ def report(
         typer.Option("--metric", help="KPIs for the comparison (repeatable)"),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    market: Annotated[str | None, typer.Option(help=MARKET_HELP)] = None,
 ) -> None:
     """One self-contained HTML page: findings, comparison chart, then details and plots."""
+    from sim.analysis.compare import DEFAULT_METRICS
     from sim.plots import RUN_KINDS
     from sim.report.html import report_steps, write_report
 
     total = report_steps(len(runs), len(RUN_KINDS))
     with user_errors(), progress_bar(err, "report", total, quiet) as step:
-        write_report(runs, out_file, metric, on_step=step)
+        chosen = list(metric or DEFAULT_METRICS)
+        write_report(runs, out_file, for_market(chosen, market) if market else metric, on_step=step)
         out.print(f"report: {out_file}", highlight=False)

@@ -12,7 +12,7 @@ included).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,6 +40,7 @@ class ReplicationKpis:
     corridor: dict[str, float]
     nodes: dict[str, dict[str, float]]
     flows: dict[str, dict[str, float]]
+    markets: dict[str, dict[str, float]] = field(default_factory=dict)  # sim/engine/market_kpis.py
 
 
 def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:

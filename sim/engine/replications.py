@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from sim.columns import Columns
 from sim.config.scenario import Scenario
 from sim.engine.demand import plan_trains
+from sim.engine.market_kpis import MARKET_UNITS, market_kpis
 from sim.engine.metrics import ReplicationKpis, replication_kpis
 from sim.engine.model import CorridorModel
 from sim.engine.network import Network, build_network
@@ -58,7 +59,9 @@ def run_replication(
     """One replication from scenario to KPIs (and, optionally, the flat tables)."""
     started = time.perf_counter()
     net, rec = simulate(scenario, replication, seed)
-    out = ReplicationOutput(replication, replication_kpis(net, rec), trains=len(rec.plan))
+    kpis = replication_kpis(net, rec)
+    kpis = replace(kpis, markets=market_kpis(scenario, rec))
+    out = ReplicationOutput(replication, kpis, trains=len(rec.plan))
     if with_tables:
         out.tables = {
             "trains": train_columns(net, rec, replication),
@@ -115,6 +118,10 @@ def summarise(scenario: Scenario, outputs: list[ReplicationOutput], seed: int) -
         fid: block({k: [o.kpis.flows[fid][k] for o in outputs] for k in FLOW_UNITS}, FLOW_UNITS)
         for fid in scenario.flows
     }
+    markets = {
+        m: block({k: [o.kpis.markets[m][k] for o in outputs] for k in MARKET_UNITS}, MARKET_UNITS)
+        for m in outputs[0].kpis.markets
+    }
     return {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -127,6 +134,7 @@ def summarise(scenario: Scenario, outputs: list[ReplicationOutput], seed: int) -
         "kpis": block(corridor, corridor_units),
         "nodes": nodes,
         "flows": flows,
+        **({"markets": markets} if markets else {}),
     }
 
 
@@ -145,6 +153,7 @@ def replication_rows(outputs: list[ReplicationOutput]) -> Columns:
         groups = [("corridor", "", o.kpis.corridor)]
         groups += [("node", nid, v) for nid, v in o.kpis.nodes.items()]
         groups += [("flow", fid, v) for fid, v in o.kpis.flows.items()]
+        groups += [("market", m, v) for m, v in o.kpis.markets.items()]
         for sc, nm, values in groups:
             for k, v in values.items():
                 rep.append(o.replication)

@@ -29,7 +29,8 @@ from sim.suggest import did_you_mean
 
 FloatArray = NDArray[np.float64]
 
-SCOPES = ("corridor", "node", "flow")
+SCOPES = ("corridor", "node", "flow", "market")
+_BLOCKS = {"node": "nodes", "flow": "flows", "market": "markets"}  # summary.json blocks
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,19 @@ class Metric:
 
 
 def parse_metric(text: str) -> Metric:
-    """``KPI``, ``corridor::KPI``, ``node:NODE:KPI`` or ``flow:FLOW:KPI`` (checked by name)."""
+    """``KPI``, ``corridor::KPI``, ``node:NODE:KPI``, ``flow:FLOW:KPI`` or
+    ``market:MARKET:KPI`` (checked by name against the KPI catalogue)."""
     parts = text.split(":")
     if len(parts) == 1:
         metric = Metric("corridor", "", parts[0])
     elif len(parts) == 3 and parts[0] in SCOPES:
         metric = Metric(parts[0], parts[1] if parts[0] != "corridor" else "", parts[2])
     else:
-        raise ConfigError("--metric", (), f"'{text}': use KPI, node:NODE:KPI or flow:FLOW:KPI")
+        raise ConfigError(
+            "--metric",
+            (),
+            f"'{text}': use KPI, node:NODE:KPI, flow:FLOW:KPI or market:MARKET:KPI",
+        )
     known = kpis(metric.scope)
     if metric.kpi not in known:
         hint = did_you_mean(metric.kpi, known) or f" (known: {', '.join(known)})"
@@ -156,7 +162,7 @@ class RunData:
         if metric.scope == "corridor":
             corridor: dict[str, Any] = self.summary["kpis"]
             return corridor
-        group = self.summary["nodes" if metric.scope == "node" else "flows"]
+        group = self.summary.get(_BLOCKS[metric.scope], {})
         if metric.name not in group:
             hint = did_you_mean(metric.name, group)
             raise ConfigError(
