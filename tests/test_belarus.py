@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from builders import validated
 from typer.testing import CliRunner
 
 from sim.cli.app import app
@@ -215,3 +216,43 @@ def test_compare_by_market_and_a_missing_market_fails_in_one_line(tmp_path: Path
     bad = CliRunner().invoke(app, ["compare", *runs, "--market", "nonesuch", "--out", png])
     assert bad.exit_code == 2
     assert bad.output.strip().count("\n") == 0 and "no market 'nonesuch'" in bad.output
+
+
+def _shared_line(with_belarus: bool) -> Scenario:
+    """China–EU and Belarus trains on one line through an uncapacitated border: no shared
+    capacity, so the Belarus trains must not change a single China–EU time."""
+    flows: dict[str, Any] = {
+        "transit": {"origin": "a", "destination": "c", "routes": {"abc": 1},
+                    "teu_per_year": 36500, "teu_per_train": 100},
+    }  # fmt: skip
+    if with_belarus:
+        flows["belarus"] = {"origin": "a", "destination": "c", "routes": {"abc": 1},
+                            "teu_per_year": 73000, "teu_per_train": 100,
+                            "market": "belarus_china"}  # fmt: skip
+    return validated(
+        {
+            "run": {"start_date": "2024-01-01", "warmup_days": 2, "horizon_days": 60},
+            "nodes": {
+                "a": {},
+                "b": {"handling_hours": {"dist": "exponential", "mean": 6}},
+                "c": {},
+            },
+            "links": {
+                "ab": {"from": "a", "to": "b", "hours": {"dist": "uniform", "low": 10, "high": 20}},
+                "bc": {"from": "b", "to": "c", "hours": {"dist": "uniform", "low": 5, "high": 9}},
+            },
+            "routes": {"abc": {"nodes": ["a", "b", "c"]}},
+            "flows": flows,
+        }
+    )
+
+
+def test_another_market_never_shifts_china_eu_random_draws() -> None:
+    """Each market draws handling and travel times from its own named streams, so adding
+    Belarus trains where nothing is shared leaves every China–EU train's times exactly."""
+    alone, both = _shared_line(False), _shared_line(True)
+    _, rec_alone = simulate(alone, 0, 7)
+    _, rec_both = simulate(both, 0, 7)
+    transit = np.asarray(rec_both.plan.flow) == 0
+    assert (~transit).sum() > 100 and transit.sum() == len(rec_alone.plan)
+    np.testing.assert_array_equal(rec_both.arrive_hours[transit], rec_alone.arrive_hours)

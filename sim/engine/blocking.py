@@ -65,6 +65,7 @@ def blocking_train(
     v_arrive, v_start, v_end = model._v_arrive, model._v_start, model._v_end
     v_leave = model._v_leave
     tracks = model._tracks
+    market = type_slot // model._slots_per_market  # the train's own travel-time stream
     links = path.links
     last = len(links)
     now = env.now
@@ -111,7 +112,7 @@ def blocking_train(
                 if wait is not None:
                     yield wait
                     now = env.now
-            travel = track.sample() * track.factor
+            travel = track.samples[market]() * track.factor
             yield timeout(travel)
             now += travel
             if link_pool is not None:

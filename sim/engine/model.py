@@ -23,6 +23,7 @@ from sim.engine.network import UNLIMITED, LinkPlan, Network, NodePlan, PathPlan,
 from sim.engine.records import Records, TrainPlan
 from sim.engine.resources import Station, Track, TrackPool
 from sim.engine.streams import Streams
+from sim.markets import MARKET_CHINA_EU
 
 
 def _travel_sampler(link: LinkPlan, rng: np.random.Generator) -> Callable[[], float]:
@@ -36,6 +37,15 @@ def _travel_sampler(link: LinkPlan, rng: np.random.Generator) -> Callable[[], fl
         return result
 
     return BufferedSampler(link.speed_km_per_day, rng, transform=hours_from_speed).draw
+
+
+def market_slots(plan: TrainPlan) -> tuple[str, ...]:
+    """Markets with their own random streams, China–EU first (its streams keep the names they
+    had before markets existed). Each market draws its handling and travel times from its own
+    named streams, so adding or scaling one market's trains never shifts another market's
+    draws: China–EU results change only through shared capacity (tests/test_belarus.py)."""
+    others = sorted(set(plan.flow_markets) - {MARKET_CHINA_EU})
+    return (MARKET_CHINA_EU, *others)
 
 
 def _float_view(values: FloatArray) -> memoryview[float]:
@@ -56,6 +66,8 @@ class CorridorModel:
         self._v_start = _float_view(self.records.visit_start)
         self._v_end = _float_view(self.records.visit_end)
         self._v_delivered = _float_view(self.records.arrive_hours)
+        self._markets = market_slots(plan)
+        self._slots_per_market = len(plan.type_names) + 1
         self._stations = [self._station(n, streams) for n in net.nodes]
         self._tracks = [self._track(link, streams) for link in net.links]
         # a node whose servers are split by direction gets one station per direction, sharing
@@ -88,16 +100,20 @@ class CorridorModel:
         if node.needs_pool:
             first = node.schedule.servers[0]
             pool = TrackPool(self.env, UNLIMITED if first is None else first)
-        # index 0 serves trains without a type (-1), index k+1 serves type_names[k]
-        samplers: list[Callable[[], float]] = [
-            BufferedSampler(node.handling, streams.rng("handling", node.id)).draw
-        ]
-        for name in self.plan.type_names:
-            dist = node.handling_by_type.get(name)
-            if dist is None:
-                samplers.append(samplers[0])
-            else:
-                samplers.append(BufferedSampler(dist, streams.rng("handling", node.id, name)).draw)
+        # per market (China–EU first): index 0 serves trains without a type (-1), index k+1
+        # serves type_names[k]; market m's block starts at m × (types + 1)
+        samplers: list[Callable[[], float]] = []
+        for m, market in enumerate(self._markets):
+            tag = () if m == 0 else ("market", market)
+            untyped = BufferedSampler(node.handling, streams.rng("handling", node.id, *tag)).draw
+            samplers.append(untyped)
+            for name in self.plan.type_names:
+                dist = node.handling_by_type.get(name)
+                if dist is None:
+                    samplers.append(untyped)
+                else:
+                    rng = streams.rng("handling", node.id, name, *tag)
+                    samplers.append(BufferedSampler(dist, rng).draw)
         return Station(pool, samplers, node.schedule.handling_factor[0])
 
     def _track(self, link: LinkPlan, streams: Streams) -> Track:
@@ -105,8 +121,11 @@ class CorridorModel:
         if link.needs_pool:
             first = link.schedule.servers[0]
             pool = TrackPool(self.env, UNLIMITED if first is None else first)
-        sample = _travel_sampler(link, streams.rng("travel", link.id))
-        return Track(pool, sample, link.schedule.handling_factor[0])
+        samples = [
+            _travel_sampler(link, streams.rng("travel", link.id, *(("market", m) if i else ())))
+            for i, m in enumerate(self._markets)
+        ]
+        return Track(pool, samples, link.schedule.handling_factor[0])
 
     def run(self) -> Records:
         env = self.env
@@ -172,6 +191,13 @@ class CorridorModel:
         path_stations = self._path_stations
         offsets = self.records.visit_offset.tolist()
         rooms = self._rooms
+        # sampler slot of each train: its market's block plus its type (see _station)
+        train_slots = plan.train_type
+        if len(self._markets) > 1:
+            market_of = {m: i for i, m in enumerate(self._markets)}
+            per = self._slots_per_market
+            base = np.asarray([market_of[m] * per for m in plan.flow_markets], dtype=np.int32)
+            train_slots = base[plan.flow] + plan.train_type
         train = self._train
 
         def start(i: int, p: int, type_index: int) -> Generator[Any, Any, None]:
@@ -186,7 +212,7 @@ class CorridorModel:
             zip(
                 plan.depart_hours.tolist(),
                 plan.path.tolist(),
-                plan.train_type.tolist(),
+                train_slots.tolist(),
                 strict=True,
             )
         ):
@@ -209,6 +235,7 @@ class CorridorModel:
         timeout = env.timeout
         v_arrive, v_start, v_end = self._v_arrive, self._v_start, self._v_end
         tracks = self._tracks
+        market = type_slot // self._slots_per_market
         links = path.links
         last = len(links)
         now = env.now
@@ -237,7 +264,7 @@ class CorridorModel:
                 track = tracks[links[j]]
                 pool = track.pool
                 if pool is None:
-                    travel = track.sample() * track.factor
+                    travel = track.samples[market]() * track.factor
                     yield timeout(travel)
                     now += travel
                 else:
@@ -245,7 +272,7 @@ class CorridorModel:
                     if wait is not None:
                         yield wait
                         now = env.now
-                    travel = track.sample() * track.factor
+                    travel = track.samples[market]() * track.factor
                     yield timeout(travel)
                     now += travel
                     pool.release()

@@ -74,11 +74,14 @@ class Station:
 
 
 class Track:
-    """Run-time state of a link: optional pool (capacity or closures), travel-time sampler."""
+    """Run-time state of a link: optional pool (capacity or closures), and a travel-time
+    sampler per market (``samples[0]`` for China–EU trains; see :func:`market_slots`)."""
 
-    __slots__ = ("factor", "pool", "sample")
+    __slots__ = ("factor", "pool", "samples")
 
-    def __init__(self, pool: TrackPool | None, sample: Callable[[], float], factor: float) -> None:
+    def __init__(
+        self, pool: TrackPool | None, samples: list[Callable[[], float]], factor: float
+    ) -> None:
         self.pool = pool
-        self.sample = sample
+        self.samples = samples
         self.factor = factor
