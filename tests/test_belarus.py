@@ -213,6 +213,14 @@ def test_compare_by_market_and_a_missing_market_fails_in_one_line(tmp_path: Path
     )
     assert ok.exit_code == 0, ok.output
     assert "market:belarus_china:transit_days_mean" in csv.read_text(encoding="utf-8")
+    html = tmp_path / "r.html"
+    rep = CliRunner().invoke(
+        app, ["report", *runs, "--market", "belarus_china", "--out", str(html)]
+    )
+    assert rep.exit_code == 0, rep.output
+    page = html.read_text(encoding="utf-8")
+    assert "By market" in page and "belarus_china/bulk" in page
+    assert "market:belarus_china:transit_days_mean" in page
     bad = CliRunner().invoke(app, ["compare", *runs, "--market", "nonesuch", "--out", png])
     assert bad.exit_code == 2
     assert bad.output.strip().count("\n") == 0 and "no market 'nonesuch'" in bad.output

@@ -27,6 +27,7 @@ from sim.analysis.compare import (
     pairing_legend,
 )
 from sim.analysis.findings import findings
+from sim.engine.market_kpis import MARKET_UNITS
 from sim.errors import ConfigError
 from sim.formatting import format_value
 from sim.kpis import kpis
@@ -170,6 +171,27 @@ def kpi_table(runs: list[RunData]) -> str:
     return _table(head, rows, left=2)
 
 
+def market_table(runs: list[RunData]) -> str:
+    """KPIs by market (sim/engine/market_kpis.py) for the runs that have several; empty otherwise."""
+    conf = round(runs[0].confidence * 100)
+    head = ["market", "KPI", "unit"] + [f"{_e(r.label)}<br>mean ({conf}% CI)" for r in runs]
+    names = list(dict.fromkeys(m for r in runs for m in r.summary.get("markets", {})))
+    rows = []
+    for market in names:
+        for kpi, unit in MARKET_UNITS.items():
+            row = [_e(market), KPI_NAMES.get(kpi, kpi.replace("_", " ")), unit]
+            for r in runs:
+                est = r.summary.get("markets", {}).get(market, {}).get(kpi)
+                if est is None:
+                    row.append("–")
+                    continue
+                low, high = _f(est["ci_low"]), _f(est["ci_high"])
+                ci = f"<br><span class=note>{format_value(low, unit)} … {format_value(high, unit)}"
+                row.append(format_value(_f(est["mean"]), unit) + ci + "</span>")
+            rows.append(row)
+    return _table(head, rows, left=3) if rows else ""
+
+
 def _f(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
@@ -284,6 +306,8 @@ def render(
         findings_section(runs),
     ]
     step("findings")
+    if by_market := market_table(runs):
+        parts.append(_details("By market: China–EU, Belarus–China, other traffic", by_market))
     if len(runs) > 1:
         chart, table = comparison_section(runs, metrics)
         parts += [f"<h2>Comparison with {_e(runs[0].label)}</h2>", chart]
