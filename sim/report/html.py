@@ -30,7 +30,7 @@ from sim.analysis.findings import findings
 from sim.engine.market_kpis import MARKET_UNITS
 from sim.errors import ConfigError
 from sim.formatting import format_value
-from sim.kpis import kpis
+from sim.kpis import kpis, lookup
 from sim.plots import RUN_KINDS, PlotOptions, run_figure
 from sim.plots.common import event_kind
 from sim.plots.comparison import comparison_figure, run_colours
@@ -172,14 +172,16 @@ def kpi_table(runs: list[RunData]) -> str:
 
 
 def market_table(runs: list[RunData]) -> str:
-    """KPIs by market (sim/engine/market_kpis.py) for the runs that have several; empty otherwise."""
+    """KPIs by market (sim/engine/market_kpis.py) for the runs that have several; empty
+    otherwise."""
     conf = round(runs[0].confidence * 100)
     head = ["market", "KPI", "unit"] + [f"{_e(r.label)}<br>mean ({conf}% CI)" for r in runs]
     names = list(dict.fromkeys(m for r in runs for m in r.summary.get("markets", {})))
     rows = []
     for market in names:
         for kpi, unit in MARKET_UNITS.items():
-            row = [_e(market), KPI_NAMES.get(kpi, kpi.replace("_", " ")), unit]
+            kpi_info = lookup("market", kpi)
+            row = [_e(market), kpi_info.label if kpi_info else kpi.replace("_", " "), unit]
             for r in runs:
                 est = r.summary.get("markets", {}).get(market, {}).get(kpi)
                 if est is None:
