@@ -221,6 +221,10 @@ def test_compare_by_market_and_a_missing_market_fails_in_one_line(tmp_path: Path
     page = html.read_text(encoding="utf-8")
     assert "By market" in page and "belarus_china/bulk" in page
     assert "market:belarus_china:transit_days_mean" in page
+    plot = ["plot", runs[0], "--kind", "transit", "--out", png, "--market"]
+    assert CliRunner().invoke(app, [*plot, "belarus_china/bulk"]).exit_code == 0
+    no_plot = CliRunner().invoke(app, [*plot, "nonesuch"])
+    assert no_plot.exit_code == 2 and no_plot.output.strip().count("\n") == 0
     bad = CliRunner().invoke(app, ["compare", *runs, "--market", "nonesuch", "--out", png])
     assert bad.exit_code == 2
     assert bad.output.strip().count("\n") == 0 and "no market 'nonesuch'" in bad.output

@@ -102,6 +102,7 @@ def plot(
     by: Annotated[
         str | None, typer.Option(help="sweep: second parameter (lines or heatmap rows)")
     ] = None,
+    market: Annotated[str | None, typer.Option(help="transit: this market's flows only")] = None,
 ) -> None:
     """Draw one chart of a run or a sweep into a PNG or SVG file."""
     from sim.plots import PlotOptions
@@ -118,7 +119,7 @@ def plot(
             except ValueError:
                 raise ConfigError("--days", (), f"'{days}': use FROM:TO, e.g. 200:260") from None
             window = (a, b)
-        opts = PlotOptions(route, replication, window, metric, x, by)
+        opts = PlotOptions(route, replication, window, metric, x, by, market)
         draw_plot(directory, kind, target, opts)
         out.print(f"wrote {target}", highlight=False)
 

@@ -36,6 +36,7 @@ class PlotOptions:
     metric: str | None = None  # sweep kinds
     x: str | None = None  # sweep kinds: parameter on the x axis
     by: str | None = None  # sweep kinds: line levels (response) or y axis (heatmap)
+    market: str | None = None  # transit: only this market's flows (sim/engine/market_kpis.py)
 
 
 def run_figure(run: RunData, kind: str, opts: PlotOptions) -> Figure:
@@ -44,7 +45,7 @@ def run_figure(run: RunData, kind: str, opts: PlotOptions) -> Figure:
     if kind == "queues":
         return queues_figure(run)
     if kind == "transit":
-        return transit_figure(run)
+        return transit_figure(run, opts.market)
     if kind == "utilisation":
         return utilisation_figure(run)
     if kind == "train-graph":
