@@ -268,3 +268,28 @@ def test_another_market_never_shifts_china_eu_random_draws() -> None:
     transit = np.asarray(rec_both.plan.flow) == 0
     assert (~transit).sum() > 100 and transit.sum() == len(rec_alone.plan)
     np.testing.assert_array_equal(rec_both.arrive_hours[transit], rec_alone.arrive_hours)
+
+
+def test_the_year_scenarios_and_the_headroom_sweep_validate_and_run() -> None:
+    files = sorted((ROOT / "scenarios/belarus").glob("*.yaml"))
+    sweep = ROOT / "scenarios/sweeps/belarus_headroom.yaml"
+    result = CliRunner().invoke(app, ["validate", *map(str, files), str(sweep)])
+    assert result.exit_code == 0 and len(files) == 2, result.output
+    for path in files:
+        scenario, _ = load_scenario(path, values=SHORT)
+        net, rec = simulate(scenario, 0, scenario.run.seed)
+        assert replication_kpis(net, rec).flows["belarus-china-bulk-east"]["trains_delivered"] > 0
+        assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+
+
+def test_an_empty_cargo_class_fails_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        f"extends: {ROOT / 'scenarios/belarus_corridor_capacity.yaml'}\n"
+        "flows: {belarus-china-bulk-east: {cargo: ''}}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line and "flows.belarus-china-bulk-east.cargo" in line

@@ -43,10 +43,14 @@ EPISODES = Path("scenarios/episodes")
 """Scenarios carrying ``observed:`` targets (congestion episodes); run by default too."""
 
 
+SERVICES = (Path("scenarios/belarus_corridor_capacity.yaml"),)
+"""Scenarios carrying service-time targets (K3's Minsk ↔ China services); run by default too."""
+
+
 def default_files() -> list[Path]:
-    """The baselines and every episode scenario (sorted), when they exist."""
+    """The baselines, every episode scenario (sorted) and the service scenarios, when they exist."""
     episodes = sorted(EPISODES.glob("*.yaml")) if EPISODES.is_dir() else []
-    return [*DEFAULT_BASELINES, *episodes]
+    return [*DEFAULT_BASELINES, *episodes, *(p for p in SERVICES if p.exists())]
 
 
 # --- measures on one replication -----------------------------------------------------------
