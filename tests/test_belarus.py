@@ -274,7 +274,7 @@ def test_the_year_scenarios_and_the_headroom_sweep_validate_and_run() -> None:
     files = sorted((ROOT / "scenarios/belarus").glob("*.yaml"))
     sweep = ROOT / "scenarios/sweeps/belarus_headroom.yaml"
     result = CliRunner().invoke(app, ["validate", *map(str, files), str(sweep)])
-    assert result.exit_code == 0 and len(files) == 2, result.output
+    assert result.exit_code == 0 and len(files) == 4, result.output
     for path in files:
         scenario, _ = load_scenario(path, values=SHORT)
         net, rec = simulate(scenario, 0, scenario.run.seed)
