@@ -186,9 +186,11 @@ def test_market_kpis_split_the_trains_and_china_eu_matches_the_corridor() -> Non
 
 
 def test_a_single_market_scenario_has_no_market_block() -> None:
+    # (the shipped baselines carry the border overlay's other traffic: two markets)
     scenario, _ = load_scenario(
-        ROOT / "scenarios/baseline_2023.yaml", values={"run.horizon_days": 5}
+        ROOT / "scenarios/examples/mmc_queue.yaml", values={"run.horizon_days": 5}
     )
+    assert {f.market for f in scenario.flows.values()} == {"china_eu"}
     assert market_groups(scenario) == {}
 
 

@@ -9,6 +9,7 @@ line in the error format; with ``--strict`` they refuse the scenario (exit 2).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario, event_hours
@@ -20,8 +21,18 @@ def _date(start: dt.date, warmup_days: float, hours: float) -> str:
     return (origin + dt.timedelta(hours=hours)).date().isoformat()
 
 
+def _own(source: str, main_file: str) -> bool:
+    """Whether a field was set by the scenario file itself or on the command line."""
+    if not Path(source).is_file():
+        return True  # --set, or a value with no file behind it
+    return Path(source).resolve() == Path(main_file).resolve()
+
+
 def scenario_warnings(scenario: Scenario, raw: RawScenario) -> list[ConfigError]:
-    """One entry per enabled event that does not overlap the measurement window."""
+    """One entry per enabled event that does not overlap the measurement window, among the
+    events this scenario file (or ``--set``) defines. Events inherited from a shared params
+    file are a multi-year schedule by design (``params/border.yaml`` holds B1's 14 pairs until
+    December 2021 for every year's scenario), so they are not warned about."""
     run = scenario.run
     w0 = run.warmup_days * 24.0
     w1 = w0 + run.horizon_days * 24.0
@@ -42,9 +53,12 @@ def scenario_warnings(scenario: Scenario, raw: RawScenario) -> list[ConfigError]
             f"{_date(run.start_date, run.warmup_days, end)}"
         )
         path: tuple[str | int, ...] = ("events", eid)
+        source = raw.source_of((*path, "start"))
+        if not _own(source, raw.main_file):
+            continue
         found.append(
             ConfigError(
-                raw.source_of((*path, "start")),
+                source,
                 path,
                 f"runs {when}, outside the measured window {window}: it changes nothing "
                 "(move it, or set run.start_date)",
