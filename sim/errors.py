@@ -10,6 +10,17 @@ from collections.abc import Iterable
 
 Path_ = tuple[str | int, ...]
 
+MAX_MESSAGE = 280
+"""Longest message (with ``corridor: error: `` in front it stays under 300 characters)."""
+
+
+def one_line(text: str, limit: int) -> str:
+    """Control characters shown escaped (a key may hold a newline), cut to ``limit``."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit * 4])
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
 
 class ConfigError(Exception):
     """An input problem, reported as ``FILE: FIELD.PATH: problem`` on one line."""
@@ -21,9 +32,9 @@ class ConfigError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = format_path(self.path)
-        parts = [self.source] + ([where] if where else []) + [self.problem]
-        return ": ".join(parts)
+        where = one_line(format_path(self.path), 80)
+        parts = [one_line(self.source, 100)] + ([where] if where else []) + [self.problem]
+        return one_line(": ".join(parts), MAX_MESSAGE)
 
 
 def format_path(path: Iterable[str | int]) -> str:

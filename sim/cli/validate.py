@@ -17,6 +17,9 @@ from sim.errors import ConfigError
 from sim.sweep.plan import SweepRequest, plan_sweep
 from sim.sweep.spec import is_sweep_file
 
+SCENARIO_KEYS = frozenset({"name", "extends", "run", "events"})
+"""Top-level keys that only a scenario has (params files hold sections of the corridor)."""
+
 
 def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = None) -> str:
     """Raise ConfigError on the first problem; return what the file is. Warnings (see
@@ -25,7 +28,8 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
     if is_sweep_file(raw.data):
         plan = plan_sweep(SweepRequest(target=path))
         return f"sweep, {len(plan.points)} point(s)"
-    if "nodes" in raw.data:
+    if "nodes" in raw.data or SCENARIO_KEYS & raw.own_keys:
+        # a scenario cut short must fail here, not only at `run`
         scenario, merged = load_scenario(path)
         for warning in scenario_warnings(scenario, merged):
             if on_warning is None:

@@ -21,7 +21,7 @@ FloatArray = NDArray[np.float64]
 
 
 class _DistBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def mean(self) -> float:
         raise NotImplementedError
@@ -56,7 +56,9 @@ class Exponential(_DistBase):
     dist: Literal["exponential"] = "exponential"
     mean_: float = Field(gt=0, alias="mean")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     def mean(self) -> float:
         return self.mean_
@@ -119,7 +121,9 @@ class Normal(_DistBase):
     mean_: float = Field(alias="mean")
     sd: float = Field(ge=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _mass_above_zero(self) -> Normal:
@@ -153,7 +157,9 @@ class LogNormal(_DistBase):
     mean_: float = Field(gt=0, alias="mean")
     sd: float = Field(ge=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     def mean(self) -> float:
         return self.mean_

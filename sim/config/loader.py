@@ -9,6 +9,7 @@ file set each field, so an error in a merged document names the file the value c
 from __future__ import annotations
 
 import copy
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from sim.config.references import check_references
+from sim.config.safe_yaml import InputProblem, load_mapping, read_text
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError, Path_, format_path
 from sim.suggest import did_you_mean, fields_at
@@ -30,6 +32,8 @@ class RawScenario:
     data: dict[str, Any]
     origin: dict[Path_, str] = field(default_factory=dict)
     main_file: str = ""
+    own_keys: frozenset[str] = frozenset()
+    """Top-level keys written in the file itself (``extends`` included), not inherited."""
 
     def source_of(self, path: Path_) -> str:
         for n in range(len(path), -1, -1):
@@ -40,27 +44,11 @@ class RawScenario:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """One YAML mapping from a file, or a ConfigError naming the line of a syntax error."""
-    shown = str(path)
+    """One YAML mapping from a file, or a ConfigError naming the field or line at fault."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(shown, (), "no such file") from None
-    except OSError as exc:
-        raise ConfigError(shown, (), f"cannot read: {exc.strerror}") from None
-    try:
-        # libyaml's parser when present: same results, ~5× faster on the network params
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(shown, (), f"YAML syntax error: {where}{problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(shown, (), f"expected a mapping at the top, got {type(data).__name__}")
-    return data
+        return load_mapping(read_text(path))
+    except InputProblem as exc:
+        raise ConfigError(str(path), exc.path, exc.problem) from None
 
 
 def merge_into(
@@ -92,12 +80,39 @@ def _mark(origin: dict[Path_, str], path: Path_, value: Any, source: str) -> Non
             _mark(origin, (*path, k), v, source)
 
 
-def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> RawScenario:
-    """Read a file and everything it extends, merged, without validating."""
-    resolved = path.resolve()
-    if resolved in _seen:
-        chain = " -> ".join(str(p) for p in (*_seen, resolved))
+MAX_EXTENDS_DEPTH = 16
+"""Longest ``extends`` chain (the shipped scenarios use 3)."""
+MAX_EXTENDS_FILES = 64
+"""Most distinct files one scenario may read through ``extends``."""
+
+
+def load_raw(path: Path) -> RawScenario:
+    """Read a file and everything it extends, merged, without validating.
+
+    Each file is read once per load even when several parents extend it (a "diamond"), so
+    the work grows with the number of files, not the number of paths through them.
+    """
+    return _load_raw(path, (), {})
+
+
+def _load_raw(path: Path, seen: tuple[Path, ...], loaded: dict[Path, RawScenario]) -> RawScenario:
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise ConfigError(str(path), (), f"cannot resolve the path: {exc}") from None
+    if resolved in seen:
+        chain = " -> ".join(p.name for p in (*seen, resolved))
         raise ConfigError(str(path), ("extends",), f"extends itself in a cycle: {chain}")
+    if resolved in loaded:
+        return loaded[resolved]
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        raise ConfigError(
+            str(path), ("extends",), f"extends chain longer than {MAX_EXTENDS_DEPTH} files"
+        )
+    if len(loaded) >= MAX_EXTENDS_FILES:
+        raise ConfigError(
+            str(path), ("extends",), f"extends more than {MAX_EXTENDS_FILES} files in all"
+        )
     doc = read_yaml(path)
     parents = doc.pop("extends", None)
     if parents is None:
@@ -106,17 +121,27 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> RawScenario:
         parents = [parents]
     elif not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
         raise ConfigError(str(path), ("extends",), "must be a file path or a list of paths")
-    merged = RawScenario(data={}, main_file=str(path))
-    for parent in parents:
+    if len(set(parents)) != len(parents):
+        raise ConfigError(str(path), ("extends",), "lists the same file more than once")
+    own = frozenset(str(k) for k in doc) | ({"extends"} if parents else set())
+    merged = RawScenario(data={}, main_file=str(path), own_keys=own)
+    for i, parent in enumerate(parents):
         parent_path = path.parent / parent
-        if not parent_path.exists():
-            raise ConfigError(str(path), ("extends",), f"no such file: {parent}")
-        inner = load_raw(parent_path, (*_seen, resolved))
+        where: Path_ = ("extends",) if len(parents) == 1 else ("extends", i)
+        try:
+            regular = stat.S_ISREG(parent_path.stat().st_mode)
+        except OSError as exc:
+            reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror
+            raise ConfigError(str(path), where, f"{reason}: {parent}") from None
+        if not regular:
+            raise ConfigError(str(path), where, f"not a regular file: {parent}")
+        inner = _load_raw(parent_path, (*seen, resolved), loaded)
         merge_into(merged.data, inner.data, merged.origin, "")
         merged.origin.update(inner.origin)
     merge_into(merged.data, doc, merged.origin, str(path))
     if "name" not in doc:  # the default is this file's name, not that of a file it extends
         merged.data["name"] = path.stem
+    loaded[resolved] = merged
     return merged
 
 
@@ -236,9 +261,11 @@ def _message(error: Mapping[str, Any]) -> str:
         return "unknown field" + (did_you_mean(str(loc[-1]), known) if loc else "")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    if error["type"] not in ("missing",) and "input" in error:
-        shown = repr(error["input"])
-        if len(shown) <= 40 and not isinstance(error["input"], dict | list):
+    value = error.get("input")
+    quiet = ("missing", "value_error")  # our own value errors already say what was given
+    if error["type"] not in quiet and "input" in error and not isinstance(value, dict | list):
+        shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else ""
+        if shown and len(shown) <= 40:
             msg += f" (got {shown})"
     return msg
 

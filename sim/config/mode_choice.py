@@ -13,19 +13,19 @@ and the feedback loop :mod:`sim.choice.fixed_point`. It does not import
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 from collections.abc import Callable, Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-When = dt.datetime | dt.date | float
-"""A calendar date/time, or a day offset from ``run.start_date`` (as in events)."""
+from sim.config.dates import (
+    When as When,  # re-exported: the choice modules take moments as events do
+)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class CargoClass(_Strict):

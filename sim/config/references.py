@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sim.config.dates import When
 from sim.config.dispatch import dispatch_problems
 from sim.config.mode_choice import mode_choice_problems
 from sim.config.observed import observed_problems
-from sim.config.scenario import Event, Flow, Route, Scenario, When, event_hours
+from sim.config.scenario import Event, Flow, Route, Scenario, event_hours
 
 
 def _show(when: When) -> str:

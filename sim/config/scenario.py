@@ -10,11 +10,13 @@ paths so the loader can name the file and field in one line.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.config.dates import Day, When
 from sim.config.dispatch import DispatchRule
 from sim.config.distributions import DistributionField, Fixed
 from sim.config.history import HistoryYear
@@ -24,7 +26,8 @@ from sim.markets import MARKET_CHINA_EU
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # infinities and NaN are refused everywhere: they validate, then crash or hang a run
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class NodeKind(StrEnum):
@@ -151,10 +154,6 @@ class Route(_Strict):
     description: str = ""
 
 
-When = dt.datetime | dt.date | float
-"""A calendar date/time, or a day offset from ``run.start_date`` (negative: in the warm-up)."""
-
-
 class LoadPeriod(_Strict):
     """Trains per day of a flow between two moments (other traffic is sourced this way)."""
 
@@ -204,8 +203,8 @@ class Flow(_Strict):
     def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
         if any(s < 0 for s in shares.values()):
             raise ValueError("shares must be >= 0")
-        if shares and sum(shares.values()) <= 0:
-            raise ValueError("shares must have a positive sum")
+        if shares and not 0 < sum(shares.values()) < math.inf:
+            raise ValueError("shares must have a positive, finite sum")
         return shares
 
     @model_validator(mode="after")
@@ -229,8 +228,8 @@ class Flow(_Strict):
             return None
         if len(factors) != 12:
             raise ValueError(f"needs 12 monthly factors, got {len(factors)}")
-        if any(f < 0 for f in factors) or sum(factors) <= 0:
-            raise ValueError("monthly factors must be >= 0 with a positive sum")
+        if any(f < 0 for f in factors) or not 0 < sum(factors) < math.inf:
+            raise ValueError("monthly factors must be >= 0 with a positive, finite sum")
         return factors
 
 
@@ -266,10 +265,10 @@ class Event(_Strict):
 class RunSettings(_Strict):
     """The run: calendar start of measurement, warm-up before it, horizon, replications, seed."""
 
-    start_date: dt.date = dt.date(2019, 1, 1)
-    warmup_days: float = Field(default=30.0, ge=0)
-    horizon_days: float = Field(default=365.0, gt=0)
-    replications: int = Field(default=5, ge=1)
+    start_date: Day = dt.date(2019, 1, 1)
+    warmup_days: float = Field(default=30.0, ge=0, le=3650)
+    horizon_days: float = Field(default=365.0, gt=0, le=36525)
+    replications: int = Field(default=5, ge=1, le=100_000)
     seed: int = Field(default=20240101, ge=0)
     confidence: float = Field(default=0.95, gt=0, lt=1)
 
