@@ -85,15 +85,15 @@ def test_failure_while_writing_leaves_no_directory(
     scenario_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = {"n": 0}
-    real = results.pq.write_table
+    real = results.TableSink.append_table
 
-    def flaky(*args: object, **kwargs: object) -> None:
+    def flaky(self: results.TableSink, *args: object, **kwargs: object) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt  # Ctrl-C in the middle of writing
-        real(*args, **kwargs)
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(results.pq, "write_table", flaky)
+    monkeypatch.setattr(results.TableSink, "append_table", flaky)
     out = tmp_path / "run"
     result = CliRunner().invoke(app, ["run", str(scenario_file), "--out", str(out)])
     assert result.exit_code == 130
@@ -107,6 +107,6 @@ def test_rerun_into_the_same_directory_replaces_it_whole(
     out = tmp_path / "run"
     execute(RunRequest(scenario_file, out=out, seed=1))
     (out / "stray.txt").write_text("from an older run")
-    execute(RunRequest(scenario_file, out=out, seed=2))
+    execute(RunRequest(scenario_file, out=out, seed=2, force=True))
     assert not (out / "stray.txt").exists()
     assert json.loads((out / "manifest.json").read_text())["root_seed"] == 2

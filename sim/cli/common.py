@@ -113,3 +113,10 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
 def warn(problem: ConfigError) -> None:
     """A scenario that runs but probably not as meant: one line on stderr, even with -q."""
     err.print(f"corridor: warning: {problem}", markup=False, highlight=False, soft_wrap=True)
+
+
+def positive_workers(workers: int) -> int:
+    """``--workers 0`` or below is a mistake, not a request for one process."""
+    if workers < 1:
+        raise ConfigError("--workers", (), f"must be at least 1 (got {workers})")
+    return workers

@@ -12,7 +12,16 @@ from rich.table import Table
 
 from sim.choice.fixed_point import Iteration
 from sim.cli.choice_print import iteration_line
-from sim.cli.common import EXIT_INPUT, app, err, out, print_summary, user_errors, warn
+from sim.cli.common import (
+    EXIT_INPUT,
+    app,
+    err,
+    out,
+    positive_workers,
+    print_summary,
+    user_errors,
+    warn,
+)
 from sim.cli.validate import check_file
 from sim.config.loader import load_raw
 from sim.config.scenario import Scenario
@@ -42,6 +51,9 @@ def run(
     strict: Annotated[
         bool, typer.Option(help="refuse a scenario with warnings (e.g. an event outside the run)")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="let --out replace a previous corridor run there")
+    ] = False,
 ) -> None:
     """Simulate a scenario; print KPIs with confidence intervals; write a results directory."""
     with user_errors():
@@ -51,8 +63,9 @@ def run(
             replications=replications,
             seed=seed,
             out=out_dir,
-            workers=max(1, workers),
+            workers=positive_workers(workers),
             strict=strict,
+            force=force,
         )
 
         def progress(o: ReplicationOutput) -> None:

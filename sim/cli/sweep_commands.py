@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.common import EXIT_INTERRUPTED, app, err, fail, out, user_errors
+from sim.cli.common import EXIT_INTERRUPTED, app, err, fail, out, positive_workers, user_errors
 
 
 @app.command()
@@ -60,7 +60,7 @@ def sweep(
             seed=seed,
             out=out_dir,
             resume=resume,
-            workers=max(1, workers),
+            workers=positive_workers(workers),
             dask=dask,
             chunk_size=chunk_size,
         )

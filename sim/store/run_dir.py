@@ -15,7 +15,7 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.columns import Columns
+from sim.errors import ConfigError
+from sim.store.outdir import check_out, clean_stale, is_corridor_run, safe_component
 
 TABLES = ("replications", "trains", "visits", "timeseries")
 PACKAGES = ("corridor", "simpy", "numpy", "scipy", "pydantic", "pyarrow", "typer")
@@ -60,12 +62,14 @@ def git_revision(where: Path) -> str | None:
 
 
 def default_run_dir(root: Path, scenario: str) -> Path:
+    """``root/NAME/TIMESTAMP``; the name is made one safe component (``../x`` stays inside)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = root / scenario / stamp
+    folder = root / safe_component(scenario)
+    path = folder / stamp
     n = 1
     while path.exists():
         n += 1
-        path = root / scenario / f"{stamp}-{n}"
+        path = folder / f"{stamp}-{n}"
     return path
 
 
@@ -77,30 +81,92 @@ def concat_columns(parts: list[Columns]) -> pa.Table:
     return pa.concat_tables(tables)
 
 
+def output_error(path: Path, exc: OSError) -> ConfigError:
+    """A write that failed (unwritable, disk full) as the usual one line naming the path."""
+    return ConfigError(str(path), (), f"cannot write results: {exc.strerror or exc}")
+
+
 @contextlib.contextmanager
-def atomic_dir(final: Path) -> Iterator[Path]:
-    """Yield a staging directory that becomes ``final`` only if the block completes."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
+def atomic_dir(final: Path, replace: bool = False) -> Iterator[Path]:
+    """Yield a staging directory that becomes ``final`` only if the block completes.
+
+    The staging directory is made at once, so an unwritable destination fails before the
+    simulation. ``final`` may exist only empty, or (with ``replace``) as a previous corridor
+    run; anything else is left untouched and the write refused.
+    """
     try:
-        yield staging
-        old = None
-        if final.exists():
-            old = final.parent / f".{final.name}.old-{os.getpid()}"
-            final.rename(old)
-        staging.rename(final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(final.parent)
+        staging = final.parent / f".{final.name}.partial-{os.getpid()}"
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir()
+    except OSError as exc:
+        raise output_error(final, exc) from None
+    try:
+        try:
+            yield staging
+            _move_into_place(staging, final, replace)
+        except OSError as exc:
+            raise output_error(final, exc) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
+def _move_into_place(staging: Path, final: Path, replace: bool) -> None:
+    old = None
+    if final.is_symlink() or final.exists():
+        if final.is_dir() and not final.is_symlink() and not any(final.iterdir()):
+            final.rmdir()
+        elif replace and is_corridor_run(final):
+            old = final.parent / f".{final.name}.old-{os.getpid()}"
+            final.rename(old)
+        else:
+            check_out(final, replace)  # says why in the usual words
+            raise ConfigError(str(final), (), "exists; nothing was replaced")
+    staging.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def write_json(path: Path, doc: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(doc, indent=2, default=str, allow_nan=False) + "\n")
+
+
+class TableSink:
+    """Parquet tables of a run, appended one replication at a time.
+
+    Each replication's rows become a row group as soon as it finishes and are then dropped,
+    so a run's memory is bounded by one replication however many there are.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def append(self, name: str, columns: Columns) -> None:
+        if columns:
+            self.append_table(name, pa.table({k: pa.array(v) for k, v in columns.items()}))
+
+    def append_table(self, name: str, table: pa.Table) -> None:
+        writer = self._writers.get(name)
+        if writer is None:
+            path = self.folder / f"{name}.parquet"
+            writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+            self._writers[name] = writer
+        elif not table.schema.equals(writer.schema):
+            table = table.cast(writer.schema)
+        writer.write_table(table)
+
+    def close(self, expected: Iterable[str] = ()) -> None:
+        """Finish every file; a table that never had a row is written empty."""
+        for writer in self._writers.values():
+            writer.close()
+        for name in expected:
+            if name not in self._writers:
+                pq.write_table(pa.table({}), self.folder / f"{name}.parquet")
+        self._writers = {}
 
 
 def write_run(
@@ -109,15 +175,23 @@ def write_run(
     summary: Mapping[str, Any],
     tables: Mapping[str, pa.Table],
     resolved_yaml: str,
+    replace: bool = False,
 ) -> Path:
     """Write a complete run directory atomically and return its path."""
-    with atomic_dir(final) as tmp:
+    with atomic_dir(final, replace) as tmp:
         for name, table in tables.items():
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
-        write_json(tmp / "summary.json", summary)
-        (tmp / "scenario.yaml").write_text(resolved_yaml)
-        write_json(tmp / "manifest.json", manifest)  # last: its presence marks completeness
+        finish_run(tmp, manifest, summary, resolved_yaml)
     return final
+
+
+def finish_run(
+    staging: Path, manifest: Mapping[str, Any], summary: Mapping[str, Any], resolved_yaml: str
+) -> None:
+    """The small files of a run; the manifest last, as its presence marks completeness."""
+    write_json(staging / "summary.json", summary)
+    (staging / "scenario.yaml").write_text(resolved_yaml)
+    write_json(staging / "manifest.json", manifest)
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import ConfigError
+from sim.store.outdir import removed_on_failure, safe_component
 from sim.store.run_dir import command_line, git_revision, package_versions, write_json
 from sim.store.sweeps import read_points, read_sweep_manifest
 from sim.sweep.plan import (
@@ -35,8 +36,9 @@ from sim.sweep.plan import (
 
 def _write_atomic(table: pa.Table, final: Path) -> None:
     tmp = final.parent / f".{final.name}.tmp-{os.getpid()}"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, final)
+    with removed_on_failure(tmp, final):
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, final)
 
 
 def _part_name(first: tuple[int, int]) -> str:
@@ -128,8 +130,9 @@ def build_manifest(plan: SweepPlan) -> dict[str, Any]:
 
 def write_manifest(sweep_dir: Path, doc: dict[str, Any]) -> None:
     tmp = sweep_dir / f".manifest.json.tmp-{os.getpid()}"
-    write_json(tmp, doc)
-    os.replace(tmp, sweep_dir / "manifest.json")
+    with removed_on_failure(tmp, sweep_dir / "manifest.json"):
+        write_json(tmp, doc)
+        os.replace(tmp, sweep_dir / "manifest.json")
 
 
 def open_sweep_dir(plan: SweepPlan, sweep_dir: Path, resume: bool) -> dict[str, Any]:
@@ -185,4 +188,4 @@ def lock_sweep_dir(sweep_dir: Path) -> IO[str]:
 
 def default_sweep_dir(root: Path, name: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / "sweeps" / f"{name}-{stamp}"
+    return root / "sweeps" / f"{safe_component(name)}-{stamp}"

@@ -23,14 +23,21 @@ from sim.config.loader import RawScenario, load_scenario
 from sim.config.scenario import Scenario, resolved_document
 from sim.engine.replications import ReplicationOutput, replication_rows, run_replications, summarise
 from sim.errors import ConfigError
+from sim.store.outdir import check_out
 from sim.store.run_dir import (
+    TABLES,
+    TableSink,
+    atomic_dir,
     command_line,
     concat_columns,
     default_run_dir,
+    finish_run,
     git_revision,
     package_versions,
-    write_run,
 )
+
+STREAMED = ("trains", "visits", "timeseries")
+"""The per-train tables, written replication by replication."""
 
 
 @dataclass
@@ -43,6 +50,8 @@ class RunRequest:
     results_root: Path = Path("results")
     workers: int = 1
     strict: bool = False  # refuse a scenario with warnings (see sim.config.checks)
+    force: bool = False
+    """Replace --out when it holds a previous corridor run (nothing else is ever replaced)."""
 
 
 @dataclass
@@ -70,35 +79,67 @@ def execute(
     on_iteration: Callable[[Iteration], None] | None = None,
     on_warning: Callable[[ConfigError], None] | None = None,
 ) -> RunOutcome:
+    """Load, check the destination, simulate while streaming tables to staging, then store.
+
+    Everything that can be known before the simulation (bad input, an --out that would be
+    overwritten, an unwritable destination) fails before it starts.
+    """
     scenario, raw = prepare(request)
     for warning in scenario_warnings(scenario, raw):
         if request.strict:
             raise warning
         if on_warning is not None:
             on_warning(warning)
-    started = time.perf_counter()
+    run_dir = request.out or default_run_dir(request.results_root, scenario.name)
+    check_out(run_dir, request.force)
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    seed = scenario.run.seed
-    extra_tables: dict[str, Any] = {}
+    with atomic_dir(run_dir, replace=request.force) as staging:
+        sink = TableSink(staging)
+        try:
+            summary, outputs, manifest_extra, wall = _simulate(
+                scenario, request.workers, sink, on_done, on_iteration
+            )
+            sink.append_table("replications", concat_columns([replication_rows(outputs)]))
+        finally:
+            sink.close(TABLES)
+        manifest = build_manifest(request, scenario, raw, outputs, created, wall) | manifest_extra
+        resolved = yaml.safe_dump(resolved_document(scenario), sort_keys=False, allow_unicode=True)
+        finish_run(staging, manifest, summary, resolved)
+    return RunOutcome(scenario, run_dir, summary, wall)
+
+
+def _simulate(
+    scenario: Scenario,
+    workers: int,
+    sink: TableSink,
+    on_done: Callable[[ReplicationOutput], None] | None,
+    on_iteration: Callable[[Iteration], None] | None,
+) -> tuple[dict[str, Any], list[ReplicationOutput], dict[str, Any], float]:
+    """Replications (with the mode choice when on); each one's tables go to ``sink`` as it
+    finishes and are dropped from memory, so only KPIs accumulate."""
+    started = time.perf_counter()
+
+    def done(out: ReplicationOutput) -> None:
+        for name in STREAMED:
+            sink.append(name, out.tables.get(name, {}))
+        out.tables = {}
+        if on_done:
+            on_done(out)
+
     extra_manifest: dict[str, Any] = {}
     if scenario.mode_choice is not None and scenario.mode_choice.enabled:
         outputs, summary, extra_tables, extra_manifest = run_with_choice(
-            scenario, request.workers, on_done, on_iteration
+            scenario, workers, done, on_iteration
         )
+        for name, table in extra_tables.items():
+            sink.append_table(name, table)
     else:
+        seed = scenario.run.seed
         outputs = run_replications(
-            scenario, scenario.run.replications, seed, workers=request.workers, on_done=on_done
+            scenario, scenario.run.replications, seed, workers=workers, on_done=done
         )
         summary = summarise(scenario, outputs, seed)
-    wall = time.perf_counter() - started
-    manifest = build_manifest(request, scenario, raw, outputs, created, wall) | extra_manifest
-    tables = {"replications": concat_columns([replication_rows(outputs)]), **extra_tables}
-    for name in ("trains", "visits", "timeseries"):
-        tables[name] = concat_columns([o.tables[name] for o in outputs])
-    run_dir = request.out or default_run_dir(request.results_root, scenario.name)
-    resolved_yaml = yaml.safe_dump(resolved_document(scenario), sort_keys=False, allow_unicode=True)
-    write_run(run_dir, manifest, summary, tables, resolved_yaml)
-    return RunOutcome(scenario, run_dir, summary, wall)
+    return summary, outputs, extra_manifest, time.perf_counter() - started
 
 
 def run_with_choice(
