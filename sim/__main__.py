@@ -1,5 +1,5 @@
 """``python -m sim`` runs the ``corridor`` command."""
 
-from sim.cli.app import main
+from sim.cli.entry import main
 
 main()

@@ -22,10 +22,12 @@ reference) and should not raise: a run that fails is data, not an executor probl
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import functools
 import importlib
+import logging
 import multiprocessing as mp
 import multiprocessing.connection as mpc
 import signal
@@ -73,7 +75,10 @@ def _serve(conn: mpc.Connection) -> None:
             reply: tuple[str, Any] = ("ok", fn(task))
         except Exception as exc:  # fn should not raise; if it does, report it, do not die
             reply = ("error", f"{type(exc).__name__}: {exc}")
-        conn.send(reply)
+        try:
+            conn.send(reply)
+        except OSError:  # the parent has gone (interrupted, or its forkserver was killed)
+            return
 
 
 class _Slot:
@@ -252,12 +257,15 @@ class DaskPool:
             submit_next()
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
+        """Stop quietly: after Ctrl-C, Dask would log every cancelled task's traceback."""
+        for name in ("distributed", "asyncio", "tornado"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        for attr in ("_client", "_cluster"):
+            thing = getattr(self, attr)
+            setattr(self, attr, None)
+            if thing is not None:
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    thing.close()
 
 
 def make_executor(workers: int, dask: str | None) -> Executor:

@@ -16,6 +16,7 @@ from types import FrameType
 from sim.cli import calibration_commands, result_commands, run_commands, sweep_commands  # noqa: F401 (registers its commands)
 from sim.cli.common import EXIT_INTERRUPTED, app, err
 from sim.cli.history_commands import register as register_history
+from sim.errors import one_line
 
 register_history(app)  # fit-history, backtest, history-sensitivity (issue 12)
 
@@ -30,14 +31,20 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving is quiet
         err.print("corridor: error: interrupted; no results directory was written")
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug, not an input error: say so briefly unless debugging
         if os.environ.get("CORRIDOR_DEBUG"):
             raise
+        text = one_line(f"{type(exc).__name__}: {exc}", 200)
         err.print(
-            f"corridor: internal error: {type(exc).__name__}: {exc} "
-            "(set CORRIDOR_DEBUG=1 for a traceback)",
+            f"corridor: internal error: {text} (set CORRIDOR_DEBUG=1 for a traceback)",
             markup=False,
         )
         sys.exit(1)
+    except BaseException as exc:  # asyncio's CancelledError when Dask is stopped by Ctrl-C
+        if isinstance(exc, SystemExit | GeneratorExit):
+            raise
+        err.print("corridor: error: interrupted")
+        sys.exit(EXIT_INTERRUPTED)

@@ -8,7 +8,6 @@ cells still average several points.
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sim.errors import ConfigError
 from sim.plots.common import new_figure
 from sim.plots.style import parameter_label
 from sim.stats import estimate
+from sim.store.run_dir import read_json
 from sim.store.runs import FloatArray, parse_metric
 from sim.store.sweeps import SweepData
 
@@ -149,7 +149,7 @@ def sensitivity_figure(path: Path) -> Figure:
     sens = path / "sensitivity.json"
     if not sens.is_file():
         raise ConfigError(str(sens), (), "missing: run `corridor sensitivity` on this sweep first")
-    doc = json.loads(sens.read_text())
+    doc = read_json(sens)
     params = sorted(doc["parameters"], key=lambda p: -float(doc["parameters"][p]["ST"]))
     fig = new_figure(max(7.0, 1.3 * len(params) + 3), 5.2)
     ax = fig.subplots()

@@ -194,18 +194,43 @@ def finish_run(
     write_json(staging / "manifest.json", manifest)
 
 
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Reading a results file: a missing, truncated or garbled one is the usual one line
+    naming it (exit 2), not an internal error from JSON, Arrow or a missing key."""
+    try:
+        yield
+    except ConfigError:
+        raise
+    except FileNotFoundError:
+        raise ConfigError(str(path), (), "missing from the results directory") from None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, pa.ArrowException) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = reason.rsplit("': ", 1)[-1]  # pyarrow repeats the path before the reason
+        raise ConfigError(str(path), (), f"damaged results file ({reason[:100]})") from None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a results directory (anything else is a damaged file)."""
+    with reading(path):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError(f"expected a JSON object, got {type(doc).__name__}")
+    return doc
+
+
 def read_summary(run_dir: Path) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads((run_dir / "summary.json").read_text())
-    return result
+    return read_json(run_dir / "summary.json")
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads((run_dir / "manifest.json").read_text())
-    return result
+    return read_json(run_dir / "manifest.json")
 
 
 def read_table(run_dir: Path, name: str) -> pa.Table:
-    return pq.read_table(run_dir / f"{name}.parquet")
+    path = run_dir / f"{name}.parquet"
+    with reading(path):
+        return pq.read_table(path)
 
 
 def is_run_dir(path: Path) -> bool:

@@ -24,10 +24,12 @@ from sim.errors import ConfigError
 from sim.kpis import FRACTION, kpis, lookup
 from sim.stats import estimate
 from sim.store.disruption import derived_values, reduction_windows
-from sim.store.run_dir import is_run_dir, read_manifest, read_summary, read_table
+from sim.store.run_dir import is_run_dir, read_manifest, read_summary, read_table, reading
 from sim.suggest import did_you_mean
 
 FloatArray = NDArray[np.float64]
+SUMMARY_KEYS = ("scenario", "replications", "confidence", "start_date", "horizon_days", "kpis")
+"""What every reader of summary.json relies on; a file without them is damaged."""
 
 SCOPES = ("corridor", "node", "flow", "market")
 _BLOCKS = {"node": "nodes", "flow": "flows", "market": "markets"}  # summary.json blocks
@@ -102,7 +104,14 @@ class RunData:
             raise ConfigError(str(path), (), "not a results directory (no manifest/summary.json)")
         summary = read_summary(path)
         manifest = read_manifest(path)
-        scenario = Scenario.model_validate(manifest["config"])
+        with reading(path / "summary.json"):
+            for key in SUMMARY_KEYS:
+                if key not in summary:
+                    raise KeyError(f"no '{key}'")
+            dt.date.fromisoformat(str(summary["start_date"]))
+        with reading(path / "manifest.json"):
+            scenario = Scenario.model_validate(manifest["config"])
+            int(manifest["root_seed"])
         return cls(path, summary, manifest, scenario, label=str(summary["scenario"]))
 
     @cached_property

@@ -5,7 +5,6 @@ varied parameters' values beside them. Plots, tables and analysis all read sweep
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.errors import ConfigError
+from sim.store.run_dir import (
+    read_json,
+    reading,
+)
 from sim.store.runs import FloatArray, Metric, column, parse_metric
 
 
@@ -24,7 +27,7 @@ def is_sweep_dir(path: Path) -> bool:
     manifest = path / "manifest.json"
     if not manifest.is_file():
         return False
-    doc = json.loads(manifest.read_text())
+    doc = read_json(manifest)
     return str(doc.get("format", "")).startswith("corridor-sweep/")
 
 
@@ -41,15 +44,16 @@ class SweepData:
     def open(cls, path: Path, metric: str | None = None) -> SweepData:
         if not is_sweep_dir(path):
             raise ConfigError(str(path), (), "not a sweep directory (no corridor-sweep manifest)")
-        manifest = json.loads((path / "manifest.json").read_text())
-        parameters = [str(p["path"]) for p in manifest.get("parameters", [])]
+        manifest = read_json(path / "manifest.json")
+        with reading(path / "manifest.json"):
+            parameters = [str(p["path"]) for p in manifest.get("parameters", [])]
         if metric is None:
             sens = path / "sensitivity.json"
-            metric = (
-                json.loads(sens.read_text())["kpi"] if sens.is_file() else "throughput_teu_per_day"
-            )
+            with reading(sens):
+                metric = str(read_json(sens)["kpi"]) if sens.is_file() else "throughput_teu_per_day"
         m = parse_metric(metric)
-        runs = pq.read_table(path / "runs")
+        with reading(path / "runs"):
+            runs = pq.read_table(path / "runs")
         mask = pc.and_(
             pc.and_(pc.equal(runs["scope"], m.scope), pc.equal(runs["name"], m.name)),
             pc.equal(runs["kpi"], m.kpi),
@@ -57,10 +61,11 @@ class SweepData:
         rows = runs.filter(mask)
         if rows.num_rows == 0:
             raise ConfigError(str(path / "runs"), (), f"no rows for KPI '{m.key}'")
-        points = pq.read_table(path / "points.parquet")
-        point_of = {int(p): i for i, p in enumerate(points["point"].to_pylist())}
-        idx = np.asarray([point_of[int(p)] for p in rows["point"].to_pylist()], dtype=int)
-        values = {p: column(points, p)[idx] for p in parameters}
+        with reading(path / "points.parquet"):
+            points = pq.read_table(path / "points.parquet")
+            point_of = {int(p): i for i, p in enumerate(points["point"].to_pylist())}
+            idx = np.asarray([point_of[int(p)] for p in rows["point"].to_pylist()], dtype=int)
+            values = {p: column(points, p)[idx] for p in parameters}
         return cls(path, manifest, parameters, values, column(rows, "value"), m)
 
     def parameter(self, name: str | None, position: int) -> str:
@@ -89,7 +94,8 @@ def _read_parts(folder: Path, keys: Sequence[str]) -> pa.Table:
     parts = sorted(folder.glob("part-*.parquet"))
     if not parts:
         return pa.table({"point": pa.array([], type=pa.int64())})
-    table = pa.concat_tables([pq.read_table(p) for p in parts])
+    with reading(folder):
+        table = pa.concat_tables([pq.read_table(p) for p in parts])
     return table.sort_by([(k, "ascending") for k in keys]).combine_chunks()
 
 
@@ -113,9 +119,10 @@ def read_failures(sweep_dir: Path) -> pa.Table:
 
 
 def read_points(sweep_dir: Path) -> pa.Table:
-    return pq.read_table(Path(sweep_dir) / "points.parquet")
+    path = Path(sweep_dir) / "points.parquet"
+    with reading(path):
+        return pq.read_table(path)
 
 
 def read_sweep_manifest(sweep_dir: Path) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads((Path(sweep_dir) / "manifest.json").read_text())
-    return doc
+    return read_json(Path(sweep_dir) / "manifest.json")

@@ -20,7 +20,13 @@ import pyarrow.parquet as pq
 
 from sim.errors import ConfigError
 from sim.store.outdir import removed_on_failure, safe_component
-from sim.store.run_dir import command_line, git_revision, package_versions, write_json
+from sim.store.run_dir import (
+    command_line,
+    git_revision,
+    package_versions,
+    reading,
+    write_json,
+)
 from sim.store.sweeps import read_points, read_sweep_manifest
 from sim.sweep.plan import (
     FORMAT,
@@ -80,7 +86,8 @@ def done_runs(sweep_dir: Path) -> set[tuple[int, int]]:
     done: set[tuple[int, int]] = set()
     for folder in ("runs", "failures"):
         for part in sorted((sweep_dir / folder).glob("part-*.parquet")):
-            t = pq.read_table(part, columns=["point", "replication"])
+            with reading(part):
+                t = pq.read_table(part, columns=["point", "replication"])
             pairs = np.unique(
                 np.stack([t["point"].to_numpy(), t["replication"].to_numpy().astype(np.int64)]),
                 axis=1,

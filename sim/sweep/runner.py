@@ -34,7 +34,9 @@ from sim.config.scenario import Scenario
 from sim.engine.replications import ReplicationOutput, replication_rows
 from sim.errors import ConfigError
 from sim.executors import Executor, Lost, make_executor
-from sim.store.run_dir import command_line
+from sim.store.run_dir import (
+    command_line,
+)
 from sim.store.sweeps import read_failures
 from sim.sweep.directory import (
     default_sweep_dir,
