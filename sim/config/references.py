@@ -12,6 +12,7 @@ from sim.config.dates import When
 from sim.config.dispatch import dispatch_problems
 from sim.config.mode_choice import mode_choice_problems
 from sim.config.observed import observed_problems
+from sim.config.run_limits import size_problems
 from sim.config.scenario import Event, Flow, Route, Scenario, event_hours
 
 
@@ -39,6 +40,8 @@ def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
         problems.extend(_event_problems(s, eid, event))
     problems.extend(observed_problems(s.observed, set(s.nodes)))
     problems.extend(dispatch_problems(s.dispatch, set(s.nodes), set(s.flows)))
+    if not problems and s.flows:
+        problems.extend(size_problems(s))
     if s.mode_choice is not None:
         start, warmup = s.run.start_date, s.run.warmup_days
         problems.extend(

@@ -1,0 +1,61 @@
+"""How big a run a scenario asks for, refused when no machine could hold it.
+
+Every value can be valid on its own and the product still absurd: ``teu_per_year: 1e300``,
+or ``teu_per_train: 1e-300``, validated and then crashed the run after the warm-up
+(numpy's Poisson sampler refuses such rates) or would have exhausted memory. The bound is
+the expected number of trains one replication plans, demand events and the mode choice
+included at their largest, against :data:`MAX_TRAINS_PER_REPLICATION`: about a thousand
+times the 2023 baseline (2,110 trains a year), and ~7 GB of records at ~3.4 KB a train.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.config.scenario import Flow, Scenario
+
+MAX_TRAINS_PER_REPLICATION = 2_000_000
+
+
+def _trains_per_year(flow: Flow) -> float:
+    """A flow's trains a year: from its TEU, or from the busiest period of its ``load``."""
+    if flow.teu_per_year is not None:
+        return flow.teu_per_year / flow.teu_per_train
+    return 365.0 * max((p.trains_per_day for p in flow.load or ()), default=0.0)
+
+
+def expected_trains(s: Scenario) -> float:
+    """An upper estimate of the trains one replication plans (warm-up included)."""
+    years = (s.run.warmup_days + s.run.horizon_days) / 365.0
+    total = 0.0
+    for fid, flow in s.flows.items():
+        boost = math.prod(
+            max(1.0, e.demand_factor)
+            for e in s.events.values()
+            if e.enabled and e.demand_factor is not None and fid in e.targets
+        )
+        total += _trains_per_year(flow) * boost
+    mc = s.mode_choice
+    if mc is not None and mc.enabled and s.flows:
+        chosen = sum(sum(c.teu_per_year.values()) for c in mc.classes.values())
+        total += chosen / min(f.teu_per_train for f in s.flows.values())
+    return total * years
+
+
+def size_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """(field path, message) when a replication would plan more trains than the limit."""
+    trains = expected_trains(s)
+    if math.isfinite(trains) and trains <= MAX_TRAINS_PER_REPLICATION:
+        return []
+    biggest = max(s.flows, key=lambda fid: _trains_per_year(s.flows[fid]))
+    shown = f"{trains:.3g}" if math.isfinite(trains) else "unbounded"
+    return [
+        (
+            ("flows", biggest, "teu_per_year"),
+            f"one replication would plan {shown} trains (limit "
+            f"{MAX_TRAINS_PER_REPLICATION:,}); check teu_per_year, teu_per_train, "
+            "demand_factor and the horizon",
+        )
+    ]
