@@ -41,6 +41,8 @@ def main() -> None:
         err.print(
             f"corridor: internal error: {text} (set CORRIDOR_DEBUG=1 for a traceback)",
             markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
         sys.exit(1)
     except BaseException as exc:  # asyncio's CancelledError when Dask is stopped by Ctrl-C

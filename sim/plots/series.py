@@ -16,7 +16,8 @@ MAX_SERIES = 5  # lines per panel before the smallest are summed into "other": m
 
 def moving_mean(values: FloatArray, days: int) -> FloatArray:
     """Centred moving mean over ``days`` (shorter at the ends, so totals are not distorted)."""
-    if days <= 1 or len(values) == 0:
+    days = min(days, len(values))  # a run shorter than the window: np.convolve would grow it
+    if days <= 1:
         return values
     kernel = np.ones(days)
     sums = np.convolve(values, kernel, mode="same")
