@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from sim.config.references import check_references
-from sim.config.safe_yaml import InputProblem, load_mapping, read_text
+from sim.config.safe_yaml import InputProblem, load_mapping, load_value, read_text
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError, Path_, format_path
 from sim.suggest import did_you_mean, fields_at
@@ -158,8 +157,8 @@ def parse_override(text: str) -> tuple[Path_, Any]:
             raise ConfigError("--set", (), f"'{key}' has an empty path segment")
         parts.append(int(part) if part.lstrip("-").isdigit() else part)
     try:
-        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
-    except yaml.YAMLError:
+        value = load_value(raw_value) if raw_value.strip() else ""
+    except InputProblem:  # not YAML, or an impossible date: validation says what is wrong
         value = raw_value
     return tuple(parts), value
 

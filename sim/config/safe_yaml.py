@@ -101,6 +101,16 @@ def decode(data: bytes) -> str:
 
 def load_mapping(text: str) -> dict[str, Any]:
     """Parse, check the shape (depth, size, duplicate keys), then construct; {} when empty."""
+    data = load_value(text)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputProblem((), f"expected a mapping at the top, got {type(data).__name__}")
+    return data
+
+
+def load_value(text: str) -> Any:
+    """Any YAML value (a ``--set`` value, a whole file) under the same checks; None if empty."""
     loader = _Loader(text)
     try:
         try:
@@ -110,7 +120,7 @@ def load_mapping(text: str) -> dict[str, Any]:
         except RecursionError:
             raise InputProblem((), f"nested more than {MAX_DEPTH} levels deep") from None
         if node is None:
-            return {}
+            return None
         paths = _check_shape(node)
         try:
             data = loader.construct_document(node)
@@ -122,8 +132,6 @@ def load_mapping(text: str) -> dict[str, Any]:
             raise InputProblem((), f"nested more than {MAX_DEPTH} levels deep") from None
     finally:
         loader.dispose()
-    if not isinstance(data, dict):
-        raise InputProblem((), f"expected a mapping at the top, got {type(data).__name__}")
     return data
 
 
