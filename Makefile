@@ -23,9 +23,9 @@ DEMO_METRICS := --metric throughput_teu_per_day --metric transit_days_p95 \
   --metric node:brest:queue_max --metric node:dostyk:utilisation
 
 demo: $(STAMP)
-	$(BIN)/corridor run scenarios/examples/mmc_queue.yaml --out $(DEMO)/mmc_queue
+	$(BIN)/corridor run scenarios/examples/mmc_queue.yaml --out $(DEMO)/mmc_queue --force
 	for s in $(DEMO_SCENARIOS); do \
-	  $(BIN)/corridor run scenarios/$$s.yaml -r $(DEMO_REPS) --seed 2023 --out $(DEMO)/$$s -q \
+	  $(BIN)/corridor run scenarios/$$s.yaml -r $(DEMO_REPS) --seed 2023 --out $(DEMO)/$$s -q --force \
 	  || exit 1; done
 	$(BIN)/corridor compare $(addprefix $(DEMO)/,$(DEMO_SCENARIOS)) $(DEMO_METRICS) \
 	  --out $(DEMO)/comparison.png --csv $(DEMO)/comparison.csv
