@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.choice_report import calibration_report, parse_factors
-from sim.cli.common import app, err, out, user_errors
+from sim.cli.common import app, err, out, positive_workers, user_errors
 from sim.cli.progress import progress_bar
 from sim.config.loader import load_scenario
 
@@ -53,7 +53,9 @@ def headline(
 
     # runs and mode-choice iterations: the count is not known in advance
     with user_errors(), progress_bar(err, "headline", None, quiet) as step:
-        rows = headlines(folder, replications, horizon_days, max(1, workers), only or (), step)
+        rows = headlines(
+            folder, replications, horizon_days, positive_workers(workers), only or (), step
+        )
     out.print(markdown(rows), markup=False, highlight=False, soft_wrap=True)
     seeds = "each scenario's run.seed, shared with its baseline"
     out.print(
@@ -82,5 +84,5 @@ def calibrate_choice(
     with user_errors():
         loaded, _ = load_scenario(scenario, tuple(set_ or ()))
         factors = parse_factors(vot_factors)
-        report = calibration_report(loaded, str(scenario), factors, max(1, workers), err)
+        report = calibration_report(loaded, str(scenario), factors, positive_workers(workers), err)
         out.print(report, highlight=False, markup=False)

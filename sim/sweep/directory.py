@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import ConfigError
-from sim.store.outdir import removed_on_failure, safe_component
+from sim.store.outdir import clean_stale, removed_on_failure, safe_component
 from sim.store.run_dir import (
     command_line,
     git_revision,
@@ -144,6 +144,8 @@ def write_manifest(sweep_dir: Path, doc: dict[str, Any]) -> None:
 
 def open_sweep_dir(plan: SweepPlan, sweep_dir: Path, resume: bool) -> dict[str, Any]:
     """Create a new sweep directory, or check that an existing one is this same sweep."""
+    for folder in (sweep_dir, sweep_dir / "runs", sweep_dir / "failures"):
+        clean_stale(folder)  # temporary files of a sweep process that was killed
     manifest_path = sweep_dir / "manifest.json"
     if manifest_path.exists():
         if not resume:
