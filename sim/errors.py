@@ -33,7 +33,10 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         where = one_line(format_path(self.path), 80)
-        parts = [one_line(self.source, 100)] + ([where] if where else []) + [self.problem]
+        source = one_line(self.source, 4 * MAX_MESSAGE)
+        if len(source) > 100:  # keep both ends of a long path: the file name matters most
+            source = source[:39] + "…" + source[-60:]
+        parts = [source] + ([where] if where else []) + [self.problem]
         return one_line(": ".join(parts), MAX_MESSAGE)
 
 

@@ -14,7 +14,8 @@ import sys
 from types import FrameType
 
 from sim.cli import calibration_commands, result_commands, run_commands, sweep_commands  # noqa: F401 (registers its commands)
-from sim.cli.common import EXIT_INTERRUPTED, app, err
+from sim.cli.common import app, err
+from sim.cli.entry import exit_interrupted
 from sim.cli.history_commands import register as register_history
 from sim.errors import one_line
 
@@ -31,9 +32,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving is quiet
-        err.print("corridor: error: interrupted; no results directory was written")
-        sys.exit(EXIT_INTERRUPTED)
+        exit_interrupted("interrupted; no results directory was written")
     except Exception as exc:  # a bug, not an input error: say so briefly unless debugging
         if os.environ.get("CORRIDOR_DEBUG"):
             raise
@@ -48,5 +47,4 @@ def main() -> None:
     except BaseException as exc:  # asyncio's CancelledError when Dask is stopped by Ctrl-C
         if isinstance(exc, SystemExit | GeneratorExit):
             raise
-        err.print("corridor: error: interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        exit_interrupted()

@@ -7,23 +7,37 @@ with exit code 130 like an interrupt at any other moment.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 
 EXIT_INTERRUPTED = 130
 
 
-def interrupted() -> None:
-    """One line and exit 130; a second Ctrl-C while saying so is ignored."""
+def exit_interrupted(message: str = "interrupted") -> None:
+    """Say so in one line and leave with exit code 130; a second Ctrl-C is ignored.
+
+    ``os._exit`` rather than ``sys.exit``: when the interrupt landed in code that an
+    extension module ran through ``PyRun_String`` while being imported, CPython remembers an
+    "unhandled KeyboardInterrupt" even though it was handled, and kills the process with
+    SIGINT at exit (status -2, not 130). Every cleanup (staging directories, pools, locks)
+    has run in ``finally`` blocks by the time this is called.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.stderr.write("corridor: error: interrupted\n")
-    sys.stderr.flush()
-    raise SystemExit(EXIT_INTERRUPTED)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    try:
+        sys.stderr.write(f"corridor: error: {message}\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(EXIT_INTERRUPTED)
 
 
 def main() -> None:
     try:
         from sim.cli.app import main as cli_main
     except KeyboardInterrupt:
-        interrupted()
+        exit_interrupted()
     cli_main()
