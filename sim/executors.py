@@ -204,6 +204,9 @@ class DaskPool:
                 protocol="tcp://",
                 host="127.0.0.1",  # loopback only: a local cluster is not a network service
                 dashboard_address=None,
+                # workers' own logs would print cancelled tasks' tracebacks after Ctrl-C;
+                # a failing run is recorded in the sweep, not logged
+                silence_logs=logging.CRITICAL,
             )
             self._client: Any = distributed.Client(self._cluster)
             where = f"Dask LocalCluster {self._cluster.scheduler_address}"

@@ -14,7 +14,7 @@ import sys
 from types import FrameType
 
 from sim.cli import calibration_commands, result_commands, run_commands, sweep_commands  # noqa: F401 (registers its commands)
-from sim.cli.common import app, err
+from sim.cli.common import EXIT_INTERRUPTED, app, err
 from sim.cli.entry import exit_interrupted
 from sim.cli.history_commands import register as register_history
 from sim.errors import one_line
@@ -31,6 +31,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:  # already said; leave with 130, never with SIGINT
+            exit_interrupted(None)
+        raise
     except KeyboardInterrupt:
         exit_interrupted("interrupted; no results directory was written")
     except Exception as exc:  # a bug, not an input error: say so briefly unless debugging
