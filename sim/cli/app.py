@@ -34,6 +34,9 @@ def main() -> None:
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:  # already said; leave with 130, never with SIGINT
             exit_interrupted(None)
+        # the work is done: a Ctrl-C now would meet the interpreter's shutdown, where SIGINT
+        # is back to its default and kills the process (status -2) with nothing said
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise
     except KeyboardInterrupt:
         exit_interrupted("interrupted; no results directory was written")
