@@ -21,7 +21,7 @@ from sim.errors import ConfigError
 from sim.plots.common import new_figure
 from sim.plots.style import parameter_label
 from sim.stats import estimate
-from sim.store.run_dir import read_json
+from sim.store.run_dir import read_json, reading
 from sim.store.runs import FloatArray, parse_metric
 from sim.store.sweeps import SweepData
 
@@ -150,7 +150,11 @@ def sensitivity_figure(path: Path) -> Figure:
     if not sens.is_file():
         raise ConfigError(str(sens), (), "missing: run `corridor sensitivity` on this sweep first")
     doc = read_json(sens)
-    params = sorted(doc["parameters"], key=lambda p: -float(doc["parameters"][p]["ST"]))
+    with reading(sens):
+        params = sorted(doc["parameters"], key=lambda p: -float(doc["parameters"][p]["ST"]))
+        for p in params:
+            for key in ("S1", "S1_conf", "ST", "ST_conf"):
+                float(doc["parameters"][p][key])
     fig = new_figure(max(7.0, 1.3 * len(params) + 3), 5.2)
     ax = fig.subplots()
     x = np.arange(len(params))
