@@ -248,7 +248,7 @@ def test_fuzzed_inputs_keep_every_promise(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     check = Checker()
     start_mb = _rss_mb()
-    scenarios_ok: list[tuple[str, bytes, Path]] = []
+    scenarios_ok: list[tuple[str, bytes, Path, Path]] = []  # label, mutant, where, what to run
     for n in range(MUTANTS):
         target = rng.choice(targets if n % 10 else sweeps)
         original = target.read_bytes()
@@ -258,23 +258,20 @@ def test_fuzzed_inputs_keep_every_promise(tmp_path: Path) -> None:
             label = f"mutant {n} ({op} of {target.relative_to(tmp_path)})"
             code, text = check(label, ["validate", str(target)])
             if code == 0 and text.rstrip().endswith("(scenario)"):
-                scenarios_ok.append((label, mutant, target))
+                scenarios_ok.append((label, mutant, target, target))
             if target.parent.name == "params":
                 scenario = tmp_path / "scenarios" / SCENARIO_FOR_PARAMS[target.name]
                 code, text = check(f"{label} via {scenario.name}", ["validate", str(scenario)])
                 if code == 0:
-                    scenarios_ok.append((f"{label} via {scenario.name}", mutant, target))
+                    scenarios_ok.append((f"{label} via {scenario.name}", mutant, target, scenario))
         finally:
             target.write_bytes(original)
     # every file that validates also runs (a sample, short horizon, one replication)
     sample = random.Random(SEED + 1).sample(scenarios_ok, min(RUN_SAMPLE, len(scenarios_ok)))
-    for i, (label, mutant, target) in enumerate(sample):
+    for i, (label, mutant, target, scenario) in enumerate(sample):
         original = target.read_bytes()
         target.write_bytes(mutant)
         try:
-            scenario = target
-            if target.parent.name == "params":
-                scenario = tmp_path / "scenarios" / SCENARIO_FOR_PARAMS[target.name]
             out = tmp_path / "runs" / str(i)
             short = ["--set", "run.horizon_days=3", "--set", "run.warmup_days=1", "-r", "1"]
             code, text = check(f"run of {label}", ["run", str(scenario), *short, "--out", str(out)])

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.stats import qmc
 
 from sim.config.loader import read_yaml
+from sim.config.safe_yaml import InputProblem, load_value
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError, format_path
 
@@ -209,9 +209,9 @@ def parse_spec(dotted: str, spec: str | Sequence[Any], source: str = "--vary") -
             source, path, f"'{text}' is not a list (8,12,16), range(8,24,4) or interval (8:24)"
         )
     try:
-        parsed = [yaml.safe_load(i) for i in items]
-    except yaml.YAMLError:
-        raise ConfigError(source, path, f"cannot read the values in '{text}'") from None
+        parsed = [load_value(i) for i in items]
+    except InputProblem as exc:  # a syntax error, or an impossible date such as 0000-01-01
+        raise ConfigError(source, path, f"cannot read the values in '{text}': {exc}") from None
     values = tuple(_coerce(v, ftype, source, path) for v in parsed)
     return Parameter(dotted, text, "list", ftype, values)
 
