@@ -252,3 +252,26 @@ def test_write_run_refuses_what_it_did_not_create(tmp_path: Path) -> None:
         results.write_run(final, {}, {}, {}, "", replace=True)
     assert (final / "keep").read_text() == "k"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]
+
+
+def test_an_output_path_that_cannot_be_written_is_exit_2(
+    two_runs: tuple[Path, Path], scenario_file: Path, tmp_path: Path
+) -> None:
+    a, b = two_runs
+    blocked = a / "summary.json"  # a file where a folder would be needed
+    commands = [
+        ["compare", str(a), str(b), "--out", str(blocked / "c.png")],
+        ["compare", str(a), str(b), "--out", str(tmp_path / "c.png"),
+         "--csv", str(blocked / "d.csv")],
+        ["plot", str(b), "--kind", "queues", "--out", str(blocked / "p.png")],
+        ["report", str(a), "--out", str(blocked / "r.html")],
+        ["schema", "--out", str(blocked / "s.json")],
+        ["sweep", str(scenario_file), "--vary", "nodes.border.servers=2,3", "-r", "1",
+         "--workers", "1", "--out", str(blocked / "sweep"), "-q"],
+    ]  # fmt: skip
+    for args in commands:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        line = _one_error_line(result.stderr)  # compare prints its table before writing
+        assert line.startswith(f"corridor: error: {blocked}"), line
+        assert "cannot write: " in line, line

@@ -7,6 +7,7 @@ an interrupted command exits 130 and leaves no results directory behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
@@ -55,6 +56,11 @@ def user_errors() -> Iterator[None]:
         yield
     except ConfigError as exc:
         fail(str(exc))
+    except OSError as exc:  # inputs and results are read with their own messages: a write
+        where = exc.filename or "output"
+        blocked = exc.errno in (errno.EEXIST, errno.ENOTDIR)
+        reason = "a file stands where a folder is needed" if blocked else exc.strerror or exc
+        fail(str(ConfigError(str(where), (), f"cannot write: {reason}")))
     except KeyboardInterrupt:
         fail("interrupted; no results directory was written", EXIT_INTERRUPTED)
 

@@ -145,5 +145,6 @@ def schema(
     if output is None:
         sys.stdout.write(text + "\n")
     else:
-        output.write_text(text + "\n")
+        with user_errors():
+            output.write_text(text + "\n")
         out.print(f"wrote {output}", highlight=False)
