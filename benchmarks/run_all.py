@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, each in a fresh process (`make bench`).
 
-    python benchmarks/run_all.py          # full sizes: about 3 minutes on 2 cores
+    python benchmarks/run_all.py          # full sizes: about 9 minutes on 2 cores
     python benchmarks/run_all.py --quick  # small sizes, for a smoke run while developing
 
 Each script prints its own figures and ratios; nothing is asserted about timings.
@@ -27,6 +27,7 @@ def main() -> int:
         "sweep.py": ["--runs", "4", "--horizon-days", "300", "--repeats", "1"],
         "history_fit.py": ["--repeats", "1"],
         "border.py": ["--repeats", "1"],
+        "memory.py": ["--replications", "2", "--horizon-days", "30"],
     }
     status = 0
     scripts = (
@@ -36,6 +37,7 @@ def main() -> int:
         "sweep.py",
         "history_fit.py",
         "border.py",
+        "memory.py",
     )
     for script in scripts:
         extra = quick[script] if args.quick else []
