@@ -37,11 +37,19 @@ RUN_SAMPLE = 30
 MAX_SECONDS = 10.0
 MAX_GROWTH_MB = 500.0
 REPO = Path(__file__).resolve().parents[1]
-SCENARIO_FOR_PARAMS = {
+SCENARIO_FOR_PARAMS = {  # a scenario that reads each params file (None: read by a command)
     "network.yaml": "baseline_2023.yaml",
+    "border.yaml": "baseline_2023.yaml",
     "demand_2023.yaml": "baseline_2023.yaml",
     "demand_2019.yaml": "baseline_2019.yaml",
     "mode_choice.yaml": "red_sea_2024.yaml",
+    "belarus.yaml": "belarus_corridor_capacity.yaml",
+    "belarus_china_2019.yaml": "belarus/capacity_2019.yaml",
+    "belarus_china_2023.yaml": "belarus/capacity_2023.yaml",
+    "belarus_china_2025.yaml": "belarus_corridor_capacity.yaml",
+    "history_choice.yaml": "history/2024.yaml",
+    "history_choice_exclusion_only.yaml": None,
+    "history_observed.yaml": None,
 }
 
 HOSTILE_VALUES: list[Any] = [
@@ -259,8 +267,9 @@ def test_fuzzed_inputs_keep_every_promise(tmp_path: Path) -> None:
             code, text = check(label, ["validate", str(target)])
             if code == 0 and text.rstrip().endswith("(scenario)"):
                 scenarios_ok.append((label, mutant, target, target))
-            if target.parent.name == "params":
-                scenario = tmp_path / "scenarios" / SCENARIO_FOR_PARAMS[target.name]
+            reader = SCENARIO_FOR_PARAMS[target.name] if target.parent.name == "params" else None
+            if reader is not None:
+                scenario = tmp_path / "scenarios" / reader
                 code, text = check(f"{label} via {scenario.name}", ["validate", str(scenario)])
                 if code == 0:
                     scenarios_ok.append((f"{label} via {scenario.name}", mutant, target, scenario))

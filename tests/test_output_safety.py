@@ -18,10 +18,11 @@ import yaml
 from builders import one_node
 from typer.testing import CliRunner
 
-from sim import results, sweep
 from sim.cli.app import app
 from sim.errors import ConfigError
+from sim.store import run_dir as results
 from sim.store.outdir import clean_stale, safe_component
+from sim.sweep import directory as sweep
 from sim.workflow.run import RunRequest, execute
 
 runner = CliRunner()
@@ -174,7 +175,9 @@ def test_an_unwritable_destination_fails_before_the_simulation(
 ) -> None:
     (tmp_path / "file").write_text("not a folder")
     simulated: list[int] = []
-    monkeypatch.setattr("sim.pipeline.run_replications", lambda *a, **k: simulated.append(1) or [])
+    monkeypatch.setattr(
+        "sim.workflow.run.run_replications", lambda *a, **k: simulated.append(1) or []
+    )
     code, text = _run("run", str(scenario_file), "--out", str(tmp_path / "file" / "run"))
     assert code == 2 and "cannot write results" in _one_error_line(text)
     assert simulated == []

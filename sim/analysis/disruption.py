@@ -24,7 +24,6 @@ and their results files are unchanged.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -33,6 +32,7 @@ from sim.engine.metrics import china_eu_trains, replication_kpis
 from sim.engine.network import Network, NodePlan
 from sim.engine.records import Records, held_path
 from sim.engine.replications import ReplicationOutput, simulate
+from sim.executors import map_ordered
 from sim.stats import StepPath
 
 DISRUPTION_KEYS = (
@@ -148,11 +148,8 @@ def run_with_disruption(
     scenario: Scenario, replications: int, seed: int, node_id: str, workers: int = 1
 ) -> tuple[list[ReplicationOutput], list[dict[str, float]]]:
     """Replications with their KPIs and the disruption figures at ``node_id`` (same seeds and
-    streams as :func:`sim.runner.run_replications`, so pairs with a baseline stay paired)."""
+    streams as :func:`sim.engine.replications.run_replications`, so pairs with a baseline stay
+    paired)."""
     jobs = [(scenario, r, seed, node_id) for r in range(replications)]
-    if workers <= 1 or replications == 1:
-        pairs = [_one(job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
-            pairs = list(pool.map(_one, jobs))
+    pairs = list(map_ordered(_one, jobs, workers))
     return [o for o, _ in pairs], [d for _, d in pairs]

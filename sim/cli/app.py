@@ -15,8 +15,8 @@ from types import FrameType
 
 from sim.cli import calibration_commands, result_commands, run_commands, sweep_commands  # noqa: F401 (registers its commands)
 from sim.cli.common import EXIT_INTERRUPTED, app, err
-from sim.cli.entry import exit_interrupted
 from sim.cli.history_commands import register as register_history
+from sim.cli.interrupts import exit_interrupted
 from sim.errors import one_line
 
 register_history(app)  # fit-history, backtest, history-sensitivity (issue 12)

@@ -9,17 +9,13 @@ from __future__ import annotations
 import contextlib
 import errno
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from sim.cli.choice_print import print_mode_choice
-from sim.config.scenario import Scenario
-from sim.engine.market_kpis import markets_table
+from sim.cli.interrupts import EXIT_INTERRUPTED as EXIT_INTERRUPTED
 from sim.errors import ConfigError
-from sim.formatting import format_value
 
 app = typer.Typer(
     name="corridor",
@@ -41,9 +37,6 @@ MARKET_HELP = "corridor KPIs of this market instead (china_eu, belarus_china, ot
 EXIT_INPUT = 2
 
 
-EXIT_INTERRUPTED = 130
-
-
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     err.print(f"corridor: error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -63,57 +56,6 @@ def user_errors() -> Iterator[None]:
         fail(str(ConfigError(str(where), (), f"cannot write: {reason}")))
     except KeyboardInterrupt:
         fail("interrupted; no results directory was written", EXIT_INTERRUPTED)
-
-
-def ci_text(est: dict[str, Any]) -> str:
-    unit = est["unit"]
-    if est["ci_low"] is None:
-        return "–"
-    return f"{format_value(est['ci_low'], unit)} – {format_value(est['ci_high'], unit)}"
-
-
-def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
-    conf = round(summary["confidence"] * 100)
-    table = Table(
-        title=f"{summary['scenario']}: {summary['replications']} replication(s), "
-        f"{summary['horizon_days']:g} days from {summary['start_date']}",
-        title_justify="left",
-    )
-    table.add_column("KPI")
-    table.add_column("mean", justify="right")
-    table.add_column(f"{conf}% CI", justify="right")
-    table.add_column("unit")
-    for name, est in summary["kpis"].items():
-        table.add_row(name, format_value(est["mean"], est["unit"]), ci_text(est), est["unit"])
-    out.print(table)
-    nodes = Table(title="capacity-limited nodes (means across replications)", title_justify="left")
-    reduced = any(k["recovery_days"]["mean"] is not None for k in summary["nodes"].values())
-    columns = ["node", "util", "wait h", "p95 h", "q max", "q end", "handled"]
-    if reduced:
-        columns.append("clear d")  # recovery_days: days for a closure's backlog to clear
-    for col in columns:
-        nodes.add_column(col, justify="left" if col == "node" else "right", no_wrap=True)
-    for nid, kpis in summary["nodes"].items():
-        if scenario.nodes[nid].servers is None and kpis["servers_mean"]["mean"] is None:
-            continue
-        cells = [
-            nid,
-            format_value(kpis["utilisation"]["mean"], "fraction"),
-            format_value(kpis["wait_hours_mean"]["mean"]),
-            format_value(kpis["wait_hours_p95"]["mean"]),
-            format_value(kpis["queue_max"]["mean"]),
-            format_value(kpis["queue_end"]["mean"]),
-            format_value(kpis["trains_handled"]["mean"]),
-        ]
-        if reduced:
-            cells.append(format_value(kpis["recovery_days"]["mean"]))
-        nodes.add_row(*cells)
-    if nodes.row_count:
-        out.print(nodes)
-    if (by_market := markets_table(summary)) is not None:
-        out.print(by_market)
-    if "mode_choice" in summary:
-        print_mode_choice(summary["mode_choice"], out)
 
 
 def warn(problem: ConfigError) -> None:

@@ -5,28 +5,30 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from sim.choice.fixed_point import Iteration
-from sim.cli.choice_print import iteration_line
+from sim.cli.choice_print import iteration_line, print_mode_choice
 from sim.cli.common import (
     EXIT_INPUT,
     app,
     err,
     out,
     positive_workers,
-    print_summary,
     user_errors,
     warn,
 )
+from sim.cli.interrupts import EXIT_INTERRUPTED as EXIT_INTERRUPTED
 from sim.cli.validate import check_file
 from sim.config.loader import load_raw
 from sim.config.scenario import Scenario
+from sim.engine.market_kpis import markets_table
 from sim.engine.replications import ReplicationOutput
 from sim.errors import ConfigError
+from sim.formatting import format_value
 from sim.workflow.run import RunRequest, execute
 
 
@@ -148,3 +150,54 @@ def schema(
         with user_errors():
             output.write_text(text + "\n")
         out.print(f"wrote {output}", highlight=False)
+
+
+def ci_text(est: dict[str, Any]) -> str:
+    unit = est["unit"]
+    if est["ci_low"] is None:
+        return "–"
+    return f"{format_value(est['ci_low'], unit)} – {format_value(est['ci_high'], unit)}"
+
+
+def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
+    conf = round(summary["confidence"] * 100)
+    table = Table(
+        title=f"{summary['scenario']}: {summary['replications']} replication(s), "
+        f"{summary['horizon_days']:g} days from {summary['start_date']}",
+        title_justify="left",
+    )
+    table.add_column("KPI")
+    table.add_column("mean", justify="right")
+    table.add_column(f"{conf}% CI", justify="right")
+    table.add_column("unit")
+    for name, est in summary["kpis"].items():
+        table.add_row(name, format_value(est["mean"], est["unit"]), ci_text(est), est["unit"])
+    out.print(table)
+    nodes = Table(title="capacity-limited nodes (means across replications)", title_justify="left")
+    reduced = any(k["recovery_days"]["mean"] is not None for k in summary["nodes"].values())
+    columns = ["node", "util", "wait h", "p95 h", "q max", "q end", "handled"]
+    if reduced:
+        columns.append("clear d")  # recovery_days: days for a closure's backlog to clear
+    for col in columns:
+        nodes.add_column(col, justify="left" if col == "node" else "right", no_wrap=True)
+    for nid, kpis in summary["nodes"].items():
+        if scenario.nodes[nid].servers is None and kpis["servers_mean"]["mean"] is None:
+            continue
+        cells = [
+            nid,
+            format_value(kpis["utilisation"]["mean"], "fraction"),
+            format_value(kpis["wait_hours_mean"]["mean"]),
+            format_value(kpis["wait_hours_p95"]["mean"]),
+            format_value(kpis["queue_max"]["mean"]),
+            format_value(kpis["queue_end"]["mean"]),
+            format_value(kpis["trains_handled"]["mean"]),
+        ]
+        if reduced:
+            cells.append(format_value(kpis["recovery_days"]["mean"]))
+        nodes.add_row(*cells)
+    if nodes.row_count:
+        out.print(nodes)
+    if (by_market := markets_table(summary)) is not None:
+        out.print(by_market)
+    if "mode_choice" in summary:
+        print_mode_choice(summary["mode_choice"], out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.choice.history_demand import with_history_demand
 from sim.config.checks import scenario_warnings
 from sim.config.history import HistoryChoice
 from sim.config.history_files import history_file_kind, load_history_params, load_observed
@@ -31,6 +32,8 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
     if "nodes" in raw.data or SCENARIO_KEYS & raw.own_keys:
         # a scenario cut short must fail here, not only at `run`
         scenario, merged = load_scenario(path)
+        # a history year's demand comes from files it names: read them now, not at `run`
+        scenario = with_history_demand(scenario, merged)
         for warning in scenario_warnings(scenario, merged):
             if on_warning is None:
                 raise warning

@@ -40,7 +40,9 @@ def expected_trains(s: Scenario) -> float:
     mc = s.mode_choice
     if mc is not None and mc.enabled and s.flows:
         chosen = sum(sum(c.teu_per_year.values()) for c in mc.classes.values())
-        total += chosen / min(f.teu_per_train for f in s.flows.values())
+        # the choice sets the China–EU flows only (other traffic runs as its `load` says)
+        sized = [f.teu_per_train for f in s.flows.values() if f.teu_per_year is not None]
+        total += chosen / min(sized, default=1.0)
     return total * years
 
 

@@ -5,7 +5,7 @@ the run: 0 closes the node, trains queue FIFO and are admitted as soon as capaci
 nothing is lost). A train holds one server for its handling time. A node that splits its
 servers by direction has one pool per direction. Without ``room_trains`` anywhere queues have
 no size limit and a queued train does not block the node behind it; with it, trains run
-through :func:`sim.blocking.blocking_train` instead (see docs/model.md).
+through :func:`sim.engine.blocking.blocking_train` instead (see docs/model.md).
 """
 
 from __future__ import annotations

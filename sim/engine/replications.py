@@ -8,7 +8,6 @@ workers give identical numbers.
 from __future__ import annotations
 
 import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -71,12 +70,6 @@ def run_replication(
         }
     out.wall_seconds = time.perf_counter() - started
     return out
-
-
-def ignore_sigint() -> None:
-    """In pool workers: Ctrl-C reaches the whole process group, and the parent decides what
-    it means (without this every worker prints a KeyboardInterrupt traceback)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _one(args: tuple[Scenario, int, int, bool]) -> ReplicationOutput:

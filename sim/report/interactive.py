@@ -55,8 +55,8 @@ def throughput_series(run: RunData) -> tuple[list[float], list[float | None]]:
     n_days = int(np.ceil(run.horizon_days))
     total = np.bincount(arrive[ok].astype(int), weights=teu[ok], minlength=n_days)[:n_days]
     daily = np.asarray(total, dtype=float) / max(run.replications, 1)
-    kernel = np.ones(SMOOTH_DAYS) / SMOOTH_DAYS
-    smooth = np.convolve(daily, kernel, mode="same")
+    window = max(1, min(SMOOTH_DAYS, n_days))  # a run shorter than a week: a shorter mean
+    smooth = np.convolve(daily, np.ones(window) / window, mode="same")
     return [float(d) for d in range(n_days)], [round(float(v), 2) for v in smooth]
 
 
