@@ -92,7 +92,7 @@ CATALOGUE: tuple[Kpi, ...] = (
        "before it (a lower bound when it never is)"),
     _k("node", "backlog_cleared", FRACTION, "backlog cleared",
        "share of replications whose backlog cleared before the run ended"),
-    _k("node", "caught_wait_hours_mean", "hours", "delay of the trains caught",
+    _k("node", "caught_wait_hours_mean", "hours", "wait here of the trains caught",
        "mean wait of the trains that arrived while the node's capacity was reduced",
        source="visits"),
     _k("node", "teu_wait_days", "TEU·days", "TEU delayed × days",
