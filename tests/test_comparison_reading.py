@@ -136,3 +136,22 @@ def test_headline_table_never_shows_minus_zero() -> None:
     text = markdown([row])
     assert "-0.0" not in text
     assert "(0.00 [0.00, 0.00])" in text and "(0.0 %)" in text
+
+
+def test_a_baseline_event_before_the_window_does_not_hide_the_closed_node() -> None:
+    """The shipped baselines carry border.yaml's B1-era slow handling at Brest (ended Dec 2021):
+    a 2025 closure of Brest must still be the disruption the comparison leads with, not the
+    next node it closes (it once led with Grodno)."""
+    from sim.config.loader import load_scenario
+    from sim.store.disruption import disrupted_node, reduction_windows
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    base, _ = load_scenario(root / "baseline_2023.yaml")
+    closure, _ = load_scenario(root / "poland_closure_2025.yaml")
+    assert "brest" not in reduction_windows(base)  # the B1 era ended before 2023
+    handled = {"brest": 30.0, "grodno": 3.0, "svislach": 1.0}
+    nodes = {n: {"trains_handled": {"mean": handled.get(n, 0.0)}} for n in base.nodes}
+    found = disrupted_node(base, nodes, [closure])
+    assert found is not None and found[0] == "brest"
+    (start, end), *_ = found[1]
+    assert 13.0 <= end - start <= 13.1  # D1: 12 Sep 00:00 to 25 Sep ~01:00

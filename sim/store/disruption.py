@@ -47,7 +47,9 @@ def reduces(event: Event, servers: int | None) -> bool:
 
 
 def reduction_windows(scenario: Scenario) -> dict[str, list[Window]]:
-    """Per node, the (start, end) days from start_date when an event reduced its capacity."""
+    """Per node, the (start, end) days from start_date when an event reduced its capacity
+    inside the measurement window (a standing schedule that ended before it, such as the
+    B1-era handling at Brest in params/border.yaml, disrupts nothing the run measures)."""
     run = scenario.run
     out: dict[str, list[Window]] = {}
     for event in scenario.events.values():
@@ -57,7 +59,9 @@ def reduction_windows(scenario: Scenario) -> dict[str, list[Window]]:
                 continue
             start = event_hours(event.start, run.start_date, run.warmup_days) / 24.0
             end = event_hours(event.end, run.start_date, run.warmup_days) / 24.0
-            out.setdefault(target, []).append((start - run.warmup_days, end - run.warmup_days))
+            span = (start - run.warmup_days, end - run.warmup_days)
+            if span[1] > 0.0 and span[0] < run.horizon_days:
+                out.setdefault(target, []).append(span)
     return {nid: sorted(spans) for nid, spans in out.items()}
 
 
