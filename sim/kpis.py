@@ -80,7 +80,7 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("node", "handling_hours_mean", "hours", "mean handling time",
        "handling time of the trains handled in the window"),
     _k("node", "queue_mean", "trains", "mean queue", "time-average number of trains waiting"),
-    _k("node", "queue_max", "trains", "peak held trains",
+    _k("node", "queue_max", "trains", "peak queue (trains waiting)",
        "largest number of trains waiting at once in the window"),
     _k("node", "queue_end", "trains", "queue at the end", "trains waiting when the run ends"),
     _k("node", "servers_mean", "servers", "mean servers",
