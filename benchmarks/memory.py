@@ -46,9 +46,10 @@ def main() -> None:
     args = parser.parse_args()
     scenario, _ = load_scenario(SCENARIO)
     overrides = [f"run.horizon_days={args.horizon_days:g}", "mode_choice.enabled=false"]
-    overrides += [
+    overrides += [  # the China–EU demand; the border's other traffic (load:) stays as it is
         f"flows.{fid}.teu_per_year={flow.teu_per_year * args.demand:.6g}"
         for fid, flow in scenario.flows.items()
+        if flow.teu_per_year is not None
     ]
     print(f"# {_common.machine()}")
     print(f"# {SCENARIO.name}, demand ×{args.demand:g}, {args.horizon_days:g} days")
