@@ -155,3 +155,26 @@ def test_a_baseline_event_before_the_window_does_not_hide_the_closed_node() -> N
     assert found is not None and found[0] == "brest"
     (start, end), *_ = found[1]
     assert 13.0 <= end - start <= 13.1  # D1: 12 Sep 00:00 to 25 Sep ~01:00
+
+
+def test_a_ratio_to_a_nearly_empty_baseline_is_labelled_as_a_difference(
+    three_runs: list[Path],
+) -> None:
+    """A closure's queue against a queue of nearly none is "+114.6" (trains on the axis), not
+    "+3,172.7%"."""
+    import dataclasses
+
+    from sim.plots.comparison import MAX_RELATIVE, comparison_figure
+
+    runs = open_runs(three_runs)
+    metric = parse_metric("node:brest:queue_max")
+    diffs = differences(runs, [metric])
+    tiny = [dataclasses.replace(d, mean=5.0, base_mean=5.0 / (2 * MAX_RELATIVE)) for d in diffs]
+    small = [dataclasses.replace(d, mean=5.0, base_mean=50.0) for d in diffs]
+    labels = {}
+    for name, ds in (("tiny", tiny), ("small", small)):
+        fig = comparison_figure(runs, [metric], ds)
+        labels[name] = [t.get_text() for t in fig.axes[0].texts]
+    shown = format_difference(5.0, "trains")  # the axis carries the unit
+    assert labels["tiny"] and all(x.rstrip("*†") == shown for x in labels["tiny"])
+    assert labels["small"] and all(x.rstrip("*†").endswith("%") for x in labels["small"])

@@ -20,6 +20,10 @@ from sim.store.runs import Metric, RunData
 COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3")
 
 
+MAX_RELATIVE = 10.0
+"""Above ×10 (+1,000 %), a bar is labelled with its absolute difference."""
+
+
 def run_colours(n: int) -> list[str]:
     """The colour of each run, by its position: the same in every figure of a report."""
     return [COLOURS[i % len(COLOURS)] for i in range(n)]
@@ -60,8 +64,9 @@ def comparison_figure(
                 continue
             mark = ("*" if d.significant else "") + ("" if d.paired else "†")
             # fractions in percentage points; others relative to the baseline, or absolute
-            # when the baseline is 0
-            if metric.unit == FRACTION or math.isnan(d.relative):
+            # when the baseline is 0 or so small that the ratio says nothing (a closure's
+            # queue against a queue of nearly none: "+114.6 trains", not "+3,172.7%")
+            if metric.unit == FRACTION or math.isnan(d.relative) or abs(d.relative) > MAX_RELATIVE:
                 text = format_difference(d.mean, metric.unit)
             else:
                 text = format_relative(d.relative)
