@@ -3,7 +3,8 @@
 Each function is a thin front over one stage (config, workflow, sweep, store, analysis,
 report), the same code the ``corridor`` command calls, so a notebook and the CLI give the
 same numbers and write the same results directories. Import it as ``import sim`` (the
-package re-exports these names lazily, so ``import sim`` stays cheap).
+package re-exports these names lazily, so ``import sim`` stays cheap; ``sim.__all__`` is the
+one list of them, and the types it names are re-exported here with ``X as X``).
 
 The package is ``sim`` while the distribution is ``corridor``: the project's layout (``sim/``
 beside ``params/`` and ``scenarios/``) was fixed by its users before the name; the command
@@ -17,33 +18,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sim.analysis.compare import Difference, differences
+from sim.analysis.compare import Difference as Difference
+from sim.analysis.compare import differences
 from sim.config.loader import load_scenario as _load
-from sim.config.scenario import Scenario
-from sim.errors import ConfigError
+from sim.config.scenario import Scenario as Scenario
+from sim.errors import ConfigError as ConfigError
 from sim.report.html import write_report
-from sim.store.runs import RunData, open_runs, parse_metric
-from sim.store.sweeps import SweepData
+from sim.store.runs import RunData as RunData
+from sim.store.runs import open_runs, parse_metric
+from sim.store.sweeps import SweepData as SweepData
 from sim.sweep.plan import SweepRequest
-from sim.sweep.runner import SweepSummary, sweep
-from sim.workflow.run import RunOutcome, RunRequest, execute
-
-__all__ = [
-    "ConfigError",
-    "Difference",
-    "RunData",
-    "RunOutcome",
-    "Scenario",
-    "SweepData",
-    "SweepSummary",
-    "compare",
-    "load_scenario",
-    "open_results",
-    "open_sweep",
-    "run",
-    "run_sweep",
-    "write_html_report",
-]
+from sim.sweep.runner import SweepSummary as SweepSummary
+from sim.sweep.runner import sweep
+from sim.workflow.run import RunOutcome as RunOutcome
+from sim.workflow.run import RunRequest, execute
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:

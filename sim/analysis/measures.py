@@ -125,3 +125,15 @@ def transit_mean(origins: Sequence[str], destinations: Sequence[str], via_port: 
     return lambda s, net, rec, k: _mean(
         transit_days_between(s, net, rec, origins, destinations, via_port)
     )
+
+
+def handling_mean(node: str) -> Measure:
+    """Mean handling (processing) hours at a node: B4 is a processing time, not a wait."""
+    return lambda s, net, rec, k: k.nodes[node]["handling_hours_mean"]
+
+
+def line_use(node: str, capacity_trains_per_day: float) -> Measure:
+    """Trains (every market, both directions) through a node per day over a line capacity."""
+    return lambda s, net, rec, k: (
+        k.nodes[node]["trains_handled"] / s.run.horizon_days / capacity_trains_per_day
+    )

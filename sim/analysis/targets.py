@@ -20,6 +20,8 @@ import numpy as np
 from sim.analysis.measures import (
     Measure,
     dwell_mean,
+    handling_mean,
+    line_use,
     node_utilisation,
     pooled_utilisation,
     segment_mean,
@@ -51,21 +53,6 @@ def default_files() -> list[Path]:
     """The baselines, every episode scenario (sorted) and the service scenarios, when they exist."""
     episodes = sorted(EPISODES.glob("*.yaml")) if EPISODES.is_dir() else []
     return [*DEFAULT_BASELINES, *episodes, *(p for p in SERVICES if p.exists())]
-
-
-# --- measures on one replication -----------------------------------------------------------
-
-
-def handling_mean(node: str) -> Measure:
-    """Mean handling (processing) hours at a node: B4 is a processing time, not a wait."""
-    return lambda s, net, rec, k: k.nodes[node]["handling_hours_mean"]
-
-
-def line_use(node: str, capacity_trains_per_day: float) -> Measure:
-    """Trains (every market, both directions) through a node per day over a line capacity."""
-    return lambda s, net, rec, k: (
-        k.nodes[node]["trains_handled"] / s.run.horizon_days / capacity_trains_per_day
-    )
 
 
 # --- targets --------------------------------------------------------------------------------

@@ -10,34 +10,28 @@ import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from sim.cli.common import fail, user_errors
 from sim.config.history_files import DEFAULT_HISTORY, DEFAULT_OBSERVED, DEFAULT_PARAMS
 from sim.errors import ConfigError
 
-EXIT_INPUT = 2
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(f"corridor: error: {message}", markup=False)
-    raise typer.Exit(EXIT_INPUT)
+out = Console(soft_wrap=True, highlight=False)  # Markdown tables: never wrapped
 
 
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
+    """The CLI's one-line errors (common.user_errors), plus a fit that cannot be done."""
     from sim.choice.fit_history import FitInputError
 
-    try:
-        yield
-    except ConfigError as exc:
-        _fail(str(exc))
-    except FitInputError as exc:
-        _fail(f"fit-history: {exc}")
+    with user_errors():
+        try:
+            yield
+        except FitInputError as exc:
+            fail(f"fit-history: {exc}")
 
 
 def _years(text: str) -> list[int]:
