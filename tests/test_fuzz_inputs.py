@@ -42,7 +42,7 @@ SCENARIO_FOR_PARAMS = {  # a scenario that reads each params file (None: read by
     "border.yaml": "baseline_2023.yaml",
     "demand_2023.yaml": "baseline_2023.yaml",
     "demand_2019.yaml": "baseline_2019.yaml",
-    "mode_choice.yaml": "red_sea_2024.yaml",
+    "mode_choice.yaml": "examples/red_sea_2024_static_choice.yaml",
     "belarus.yaml": "belarus_corridor_capacity.yaml",
     "belarus_china_2019.yaml": "belarus/capacity_2019.yaml",
     "belarus_china_2023.yaml": "belarus/capacity_2023.yaml",

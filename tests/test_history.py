@@ -34,6 +34,7 @@ from sim.config.history import (
     SupplyCurve,
 )
 from sim.config.history_files import load_history_params
+from sim.config.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORY = ROOT / "scenarios" / "history"
@@ -195,6 +196,47 @@ def test_a_rail_closure_re_times_demand_inside_the_year() -> None:
                 open_.total_teu - sum(open_.first_half_teu)
             )
             assert lost == pytest.approx(13 / 184, rel=0.05)
+
+
+def test_a_switched_off_closure_is_the_year_without_it() -> None:
+    """``enabled: false`` (the counterfactual baselines) must equal deleting the closure."""
+    h = load_chain(HISTORY / "2025.yaml")[-1].history
+    f, a = _fitted(), _assumptions(closure_wait_share=0.0)
+    off = h.model_copy(
+        update={
+            "closures": {
+                k: c.model_copy(update={"enabled": k != "poland"}) for k, c in h.closures.items()
+            }
+        }
+    )
+    without = h.model_copy(
+        update={"closures": {k: c for k, c in h.closures.items() if k != "poland"}}
+    )
+    with_it = solve_year(year_inputs(h, a), f, a, (0.02, 0.02))
+    assert solve_year(year_inputs(off, a), f, a, (0.02, 0.02)) == solve_year(
+        year_inputs(without, a), f, a, (0.02, 0.02)
+    )
+    assert with_it.total_teu < solve_year(year_inputs(off, a), f, a, (0.02, 0.02)).total_teu
+
+
+def test_the_counterfactual_baselines_change_only_what_they_say() -> None:
+    """baseline_2024 is 2024 with Suez open at 2023's sea inputs; baseline_2025_suez_open
+    follows it (not the 2024 of the crisis); baseline_2025 only drops the border closure."""
+    scenarios = ROOT / "scenarios"
+    as_was = load_chain(HISTORY / "2025.yaml")
+    calm = load_chain(scenarios / "baseline_2025_suez_open.yaml")
+    no_closure = load_chain(scenarios / "baseline_2025.yaml")
+    assert [f.history.year for f in calm] == [f.history.year for f in as_was]
+    y2023 = as_was[-3].history
+    for year in calm[-2:]:
+        assert year.history.sea.on_time_share == y2023.sea.on_time_share
+        assert not any(c.enabled for c in year.history.closures.values())
+    assert as_was[-2].history.closures["red_sea"].enabled  # the crisis year as it was
+    assert no_closure[-2].history == as_was[-2].history  # same 2024
+    assert not no_closure[-1].history.closures["poland"].enabled
+    assert no_closure[-1].history.closures["red_sea"].enabled
+    scenario, _ = load_scenario(scenarios / "baseline_2025.yaml")
+    assert not scenario.events["poland_closure"].enabled  # open on the network too
 
 
 # --- the fit ---------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def test_shipped_constants_reproduce_the_observed_rail_volume(name: str) -> None
 @pytest.mark.slow
 def test_red_sea_moves_demand_to_rail_as_a_model_output() -> None:
     s, _ = load_scenario(
-        ROOT / "scenarios" / "red_sea_2024.yaml",
+        ROOT / "scenarios" / "examples" / "red_sea_2024_static_choice.yaml",
         ["run.horizon_days=180", "mode_choice.replications_per_iteration=1"],
     )
     solution = solve(s, s.run.seed)

@@ -138,7 +138,7 @@ def inputs_summary(f: HistoryYearFile) -> str:
     ]
     if h.rail.sanctions_from is not None:
         parts.append("sanctions")
-    parts += [f"{c.option} closed {c.start:%d %b}" for c in h.closures.values()]
+    parts += [f"{c.option} closed {c.start:%d %b}" for c in h.closures.values() if c.enabled]
     return ", ".join(parts)
 
 

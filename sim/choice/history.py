@@ -246,6 +246,8 @@ def periods_of(h: HistoryYear, span: tuple[dt.date, dt.date]) -> tuple[Period, .
     spans = []
     cuts = {0, length}
     for c in h.closures.values():
+        if not c.enabled:
+            continue
         a = max(0, (c.start - y0).days)
         b = length if c.end is None else min(length, (c.end - y0).days)
         if b > a:

@@ -73,6 +73,9 @@ class HistoryClosure(_Strict):
     option: Literal["rail", "suez"]
     start: dt.date
     end: dt.date | None = Field(default=None, description="null: to the end of the year")
+    enabled: bool = Field(
+        default=True, description="false: the year without it (a counterfactual baseline)"
+    )
     description: str = ""
 
     @model_validator(mode="after")
