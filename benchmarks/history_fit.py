@@ -19,8 +19,9 @@ import time
 
 import _common
 
-from sim.choice.backtest import _delivered_1520, latest_year_file, with_rail_demand
+from sim.choice.backtest import _delivered_1520, latest_year_file
 from sim.choice.history import load_chain, run_chain, year_inputs
+from sim.choice.history_demand import with_rail_demand
 from sim.config.history_files import load_history_params
 
 

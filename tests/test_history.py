@@ -344,8 +344,7 @@ def test_a_fit_with_fewer_observations_than_parameters_ends_with_exit_2(tmp_path
 
 
 def test_running_a_history_year_sets_its_rail_flows_from_the_fitted_choice() -> None:
-    from sim.choice.backtest import _china_eu_flows, _is_westbound, _share_1520
-    from sim.choice.history_demand import history_teu
+    from sim.choice.history_demand import china_eu_flows, history_teu, is_westbound, share_1520
     from sim.workflow.run import RunRequest, prepare
 
     scenario, raw = prepare(RunRequest(scenario_file=HISTORY / "2024.yaml"))
@@ -355,10 +354,8 @@ def test_running_a_history_year_sets_its_rail_flows_from_the_fitted_choice() -> 
     chain = run_chain(_history_inputs(params.assumptions), params.fitted, params.assumptions)
     assert teu == pytest.approx(next(r.teu for r in chain if r.year == 2024), rel=1e-12)
     carried = [0.0, 0.0]
-    for fid, teu_per_year in _china_eu_flows(scenario).items():  # other traffic is not set
-        carried[0 if _is_westbound(scenario, fid) else 1] += teu_per_year * _share_1520(
-            scenario, fid
-        )
+    for fid, teu_per_year in china_eu_flows(scenario).items():  # other traffic is not set
+        carried[0 if is_westbound(scenario, fid) else 1] += teu_per_year * share_1520(scenario, fid)
     assert carried == pytest.approx(list(teu), rel=1e-9)
     # an override of this year's inputs changes the demand: the year runs from its inputs
     dear, raw2 = prepare(

@@ -447,3 +447,29 @@ def test_mode_choice_is_solved_per_point(tmp_path: Path) -> None:
     chosen = with_chosen_demand(point_scenario(plan.base, plan.parameters, plan.points[1]))
     direct = run_replication(chosen, 1, plan.root_seed, with_tables=False)
     assert departed(1)[1] == direct.kpis.corridor["trains_departed"]
+
+
+def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None:
+    """A sweep over a history year sets each point's rail flows as `corridor run` would, so
+    varying the year's sea rate varies the rail demand (not the base file's written flows)."""
+    from sim.choice.history_demand import history_teu
+    from sim.sweep.plan import point_scenario
+    from sim.workflow.run import RunRequest, prepare
+
+    plan = plan_sweep(
+        SweepRequest(
+            target=ROOT / "scenarios" / "history" / "2021.yaml",
+            vary=("history.sea.half_year_rates_usd_per_feu.1=2000,13584",),
+            replications=1,
+        )
+    )
+    cheap, dear = (point_scenario(plan.base, plan.parameters, v) for v in plan.points)
+    as_run, raw = prepare(RunRequest(scenario_file=ROOT / "scenarios" / "history" / "2021.yaml"))
+    expected = history_teu(as_run, raw)
+    assert expected is not None
+
+    def rail_teu(s: Scenario) -> float:
+        return sum(f.teu_per_year or 0.0 for f in s.flows.values() if f.market == "china_eu")
+
+    assert rail_teu(dear) == pytest.approx(rail_teu(as_run), rel=1e-9)  # 13,584: 2021's own
+    assert rail_teu(cheap) < 0.95 * rail_teu(dear)  # cheaper sea in H2: less rail

@@ -28,15 +28,13 @@ from sim.choice.history import (
     run_chain,
     year_inputs,
 )
+from sim.choice.history_demand import china_eu_flows, is_westbound, share_1520, with_rail_demand
 from sim.config.history import HistoryChoice, Observed
 from sim.config.scenario import Scenario
 from sim.engine.replications import run_replication
 from sim.errors import ConfigError
 from sim.executors import map_ordered
-from sim.markets import MARKET_CHINA_EU
 from sim.stats import Estimate, estimate
-
-MIDDLE_CORRIDOR_NODES = ("aktau",)  # routes through these are not 1520 transit (Y1 excludes them)
 
 
 def latest_year_file(folder: Path) -> Path:
@@ -47,57 +45,16 @@ def latest_year_file(folder: Path) -> Path:
     return files[-1]
 
 
-def _is_westbound(s: Scenario, fid: str) -> bool:
-    return s.nodes[s.flows[fid].origin].country == "CN"
-
-
-def _share_1520(s: Scenario, fid: str) -> float:
-    """Fraction of a flow's TEU on routes that stay on the 1520 network (not the Caspian)."""
-    routes = s.flows[fid].routes
-    total = sum(routes.values())
-    off = sum(
-        share
-        for rid, share in routes.items()
-        if any(n in s.routes[rid].nodes for n in MIDDLE_CORRIDOR_NODES)
-    )
-    return (total - off) / total if total > 0 else 0.0
-
-
-def _china_eu_flows(s: Scenario) -> dict[str, float]:
-    """TEU a year of the China–EU flows: the ones the choice sets (other markets' trains,
-    e.g. the border overlay's other traffic, load the network but are not its demand)."""
-    return {
-        fid: flow.teu_per_year
-        for fid, flow in s.flows.items()
-        if flow.market == MARKET_CHINA_EU and flow.teu_per_year is not None
-    }
-
-
-def with_rail_demand(s: Scenario, teu: tuple[float, float]) -> Scenario:
-    """The scenario with each direction's flows scaled so that their 1520 routes carry
-    ``teu`` (westbound, eastbound) per year; the origin–destination pattern is the scenario's."""
-    written = [0.0, 0.0]
-    chosen = _china_eu_flows(s)
-    for fid, teu_per_year in chosen.items():
-        written[0 if _is_westbound(s, fid) else 1] += teu_per_year * _share_1520(s, fid)
-    flows = dict(s.flows)
-    for fid, teu_per_year in chosen.items():
-        d = 0 if _is_westbound(s, fid) else 1
-        factor = teu[d] / written[d] if written[d] > 0 else 0.0
-        flows[fid] = s.flows[fid].model_copy(update={"teu_per_year": teu_per_year * factor})
-    return s.model_copy(update={"flows": flows})
-
-
 def _delivered_1520(args: tuple[Scenario, int, int]) -> tuple[float, float]:
     """TEU per year delivered on 1520 routes in one replication, per direction."""
     s, replication, seed = args
     out = run_replication(s, replication, seed, with_tables=False)
     per_year = 365.0 / s.run.horizon_days
     teu = [0.0, 0.0]
-    china_eu = _china_eu_flows(s)
+    china_eu = china_eu_flows(s)
     for fid, k in out.kpis.flows.items():
         if fid in china_eu:
-            teu[0 if _is_westbound(s, fid) else 1] += k["teu_delivered"] * _share_1520(s, fid)
+            teu[0 if is_westbound(s, fid) else 1] += k["teu_delivered"] * share_1520(s, fid)
     return teu[0] * per_year, teu[1] * per_year
 
 

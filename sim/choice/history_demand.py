@@ -11,12 +11,56 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.choice.backtest import with_rail_demand
 from sim.choice.history import load_chain, run_chain, year_inputs
 from sim.config.history_files import load_history_params
 from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError
+from sim.markets import MARKET_CHINA_EU
+
+MIDDLE_CORRIDOR_NODES = ("aktau",)  # routes through these are not 1520 transit (Y1 excludes them)
+
+
+def is_westbound(s: Scenario, fid: str) -> bool:
+    """A flow is westbound when it starts in China (the choice's two directions)."""
+    return s.nodes[s.flows[fid].origin].country == "CN"
+
+
+def share_1520(s: Scenario, fid: str) -> float:
+    """Fraction of a flow's TEU on routes that stay on the 1520 network (not the Caspian)."""
+    routes = s.flows[fid].routes
+    total = sum(routes.values())
+    off = sum(
+        share
+        for rid, share in routes.items()
+        if any(n in s.routes[rid].nodes for n in MIDDLE_CORRIDOR_NODES)
+    )
+    return (total - off) / total if total > 0 else 0.0
+
+
+def china_eu_flows(s: Scenario) -> dict[str, float]:
+    """TEU a year of the China–EU flows: the ones the choice sets (other markets' trains,
+    e.g. the border overlay's other traffic, load the network but are not its demand)."""
+    return {
+        fid: flow.teu_per_year
+        for fid, flow in s.flows.items()
+        if flow.market == MARKET_CHINA_EU and flow.teu_per_year is not None
+    }
+
+
+def with_rail_demand(s: Scenario, teu: tuple[float, float]) -> Scenario:
+    """The scenario with each direction's flows scaled so that their 1520 routes carry
+    ``teu`` (westbound, eastbound) per year; the origin–destination pattern is the scenario's."""
+    written = [0.0, 0.0]
+    chosen = china_eu_flows(s)
+    for fid, teu_per_year in chosen.items():
+        written[0 if is_westbound(s, fid) else 1] += teu_per_year * share_1520(s, fid)
+    flows = dict(s.flows)
+    for fid, teu_per_year in chosen.items():
+        d = 0 if is_westbound(s, fid) else 1
+        factor = teu[d] / written[d] if written[d] > 0 else 0.0
+        flows[fid] = s.flows[fid].model_copy(update={"teu_per_year": teu_per_year * factor})
+    return s.model_copy(update={"flows": flows})
 
 
 def _relative(raw: RawScenario, field: str, value: str) -> Path:

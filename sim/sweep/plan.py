@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from sim.choice.history_demand import with_history_demand
 from sim.config.loader import (
     RawScenario,
     apply_override,
@@ -98,11 +99,13 @@ def point_scenario(
     """The scenario of one point: the base document with the point's values, validated.
 
     ``source`` names where the parameters were given (``--vary`` or the sweep file), so an
-    error at a point says which file to fix."""
+    error at a point says which file to fix. A history year's rail flows are set from its
+    fitted choice here, as `corridor run` sets them, so a point that varies the year's inputs
+    (``history.sea.rate_usd_per_feu``) varies its demand too."""
     raw = RawScenario(copy.deepcopy(base.data), dict(base.origin), base.main_file)
     for p, value in zip(params, values, strict=True):
         apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
-    return validate_raw(raw)
+    return with_history_demand(validate_raw(raw), raw)
 
 
 def _check_path_exists(base: RawScenario, p: Parameter, source: str) -> None:
