@@ -365,3 +365,39 @@ def test_running_a_history_year_sets_its_rail_flows_from_the_fitted_choice() -> 
         )
     )
     assert sum(history_teu(dear, raw2) or (0.0, 0.0)) > sum(teu)
+
+
+def test_another_fitted_choice_can_replace_a_years_own() -> None:
+    """headline --history-params: the structural alternative's demand, from its own params."""
+    from sim.choice.history_demand import history_teu
+    from sim.workflow.run import RunRequest, prepare
+
+    alt_file = ROOT / "params" / "history_choice_exclusion_only.yaml"
+    scenario, raw = prepare(RunRequest(scenario_file=HISTORY / "2024.yaml"))
+    own = history_teu(scenario, raw)
+    alt = history_teu(scenario, raw, alt_file)
+    alt_params = load_history_params(alt_file)
+    chain = run_chain(
+        _history_inputs(alt_params.assumptions), alt_params.fitted, alt_params.assumptions
+    )
+    assert alt == pytest.approx(next(r.teu for r in chain if r.year == 2024), rel=1e-12)
+    assert own is not None and alt is not None and sum(alt) > 1.5 * sum(own)
+
+
+def test_headline_with_a_missing_history_params_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "headline",
+            "--only",
+            "red_sea_2024",
+            "-r",
+            "1",
+            "--horizon-days",
+            "5",
+            "--history-params",
+            str(tmp_path / "nope.yaml"),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "nope.yaml" in result.output and len(result.output.strip().splitlines()) == 1

@@ -66,7 +66,7 @@ class Headline:
     disruption: dict[str, float] = field(default_factory=dict)  # sim/analysis/disruption.py, means
 
 
-def _aligned(scenario: Scenario, baseline_file: Path) -> Scenario:
+def _aligned(scenario: Scenario, baseline_file: Path, history_params: Path | None) -> Scenario:
     """The baseline with the scenario's run settings (calendar, horizon, warm-up, seed)."""
     run = scenario.run
     values = {
@@ -77,7 +77,7 @@ def _aligned(scenario: Scenario, baseline_file: Path) -> Scenario:
         "run.replications": run.replications,
     }
     baseline, raw = load_scenario(baseline_file, values=values)
-    return with_history_demand(baseline, raw)
+    return with_history_demand(baseline, raw, history_params)
 
 
 def _effect(base: Sequence[float], scen: Sequence[float], confidence: float) -> Effect:
@@ -96,9 +96,11 @@ def headline_pair(
     horizon_days: float | None = None,
     workers: int = 1,
     on_step: Step | None = None,
+    history_params: Path | None = None,
 ) -> Headline:
     """Run a scenario and its aligned baseline; the paired effects on the headline KPIs.
-    ``on_step`` hears of each mode-choice iteration and each of the two runs."""
+    ``on_step`` hears of each mode-choice iteration and each of the two runs; a history year
+    takes its demand from ``history_params`` when given (else from its own ``history.params``)."""
     step = on_step or (lambda note: None)
 
     def iteration(it: Iteration) -> None:
@@ -108,8 +110,8 @@ def headline_pair(
     if horizon_days is not None:
         values["run.horizon_days"] = horizon_days
     scenario, raw = load_scenario(scenario_file, values=values)
-    scenario = with_history_demand(scenario, raw)  # a history year: demand from the fit
-    baseline = _aligned(scenario, baseline_file)
+    scenario = with_history_demand(scenario, raw, history_params)  # a history year: the fit's
+    baseline = _aligned(scenario, baseline_file, history_params)
     # rail demand from the mode choice, if on
     scenario = with_chosen_demand(scenario, workers, iteration)
     baseline = with_chosen_demand(baseline, workers, iteration)
@@ -164,8 +166,10 @@ def headlines(
     workers: int = 1,
     only: Sequence[str] = (),
     on_step: Step | None = None,
+    history_params: Path | None = None,
 ) -> list[Headline]:
-    """Every pair of :data:`SCENARIOS` (or ``only`` those); ``on_step`` as in headline_pair."""
+    """Every pair of :data:`SCENARIOS` (or ``only`` those); ``on_step`` and
+    ``history_params`` as in headline_pair."""
     pairs = [p for p in SCENARIOS if not only or p[0] in only]
     return [
         headline_pair(
@@ -176,6 +180,7 @@ def headlines(
             horizon_days,
             workers,
             on_step,
+            history_params,
         )
         for s, b, n in pairs
     ]

@@ -71,12 +71,20 @@ def _relative(raw: RawScenario, field: str, value: str) -> Path:
     return path
 
 
-def history_teu(scenario: Scenario, raw: RawScenario) -> tuple[float, float] | None:
-    """Rail TEU per year (westbound, eastbound) the fitted choice gives this year, or None."""
+def history_teu(
+    scenario: Scenario, raw: RawScenario, params_file: Path | None = None
+) -> tuple[float, float] | None:
+    """Rail TEU per year (westbound, eastbound) the fitted choice gives this year, or None.
+    ``params_file`` replaces the year's ``history.params`` (e.g. a structural alternative)."""
     h = scenario.history
-    if h is None or h.params is None:
+    if h is None or (h.params is None and params_file is None):
         return None
-    params = load_history_params(_relative(raw, "params", h.params))
+    if params_file is None:
+        assert h.params is not None
+        params_file = _relative(raw, "params", h.params)
+    elif not params_file.is_file():
+        raise ConfigError(str(params_file), (), "no such file")
+    params = load_history_params(params_file)
     earlier = [] if h.previous is None else load_chain(_relative(raw, "previous", h.previous))
     if earlier and earlier[-1].history.year != h.year - 1:
         raise ConfigError(
@@ -89,7 +97,9 @@ def history_teu(scenario: Scenario, raw: RawScenario) -> tuple[float, float] | N
     return run_chain(inputs, params.fitted, a)[-1].teu
 
 
-def with_history_demand(scenario: Scenario, raw: RawScenario) -> Scenario:
+def with_history_demand(
+    scenario: Scenario, raw: RawScenario, params_file: Path | None = None
+) -> Scenario:
     """The scenario with its rail flows set by the fitted choice (unchanged without one)."""
-    teu = history_teu(scenario, raw)
+    teu = history_teu(scenario, raw, params_file)
     return scenario if teu is None else with_rail_demand(scenario, teu)

@@ -47,6 +47,13 @@ def headline(
     workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
     only: Annotated[list[str] | None, typer.Option(help="scenario name (repeatable)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    history_params: Annotated[
+        Path | None,
+        typer.Option(
+            help="fitted history choice for the history years' demand instead of their own "
+            "(e.g. params/history_choice_exclusion_only.yaml)"
+        ),
+    ] = None,
 ) -> None:
     """Every shipped scenario against its baseline (paired), as a Markdown table."""
     from sim.analysis.headline import headlines, markdown
@@ -54,13 +61,20 @@ def headline(
     # runs and mode-choice iterations: the count is not known in advance
     with user_errors(), progress_bar(err, "headline", None, quiet) as step:
         rows = headlines(
-            folder, replications, horizon_days, positive_workers(workers), only or (), step
+            folder,
+            replications,
+            horizon_days,
+            positive_workers(workers),
+            only or (),
+            step,
+            history_params,
         )
     out.print(markdown(rows), markup=False, highlight=False, soft_wrap=True)
     seeds = "each scenario's run.seed, shared with its baseline"
     out.print(
         f"\nproduced by: corridor headline -r {replications}"
         + (f" --horizon-days {horizon_days:g}" if horizon_days else "")
+        + (f" --history-params {history_params}" if history_params else "")
         + f" ({seeds})",
         markup=False,
         highlight=False,
