@@ -401,3 +401,20 @@ def test_headline_with_a_missing_history_params_file_exits_2(tmp_path: Path) -> 
     )
     assert result.exit_code == 2, result.output
     assert "nope.yaml" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_history_run_lists_every_file_its_demand_was_read_from(tmp_path: Path) -> None:
+    import json
+
+    result = runner.invoke(
+        app,
+        [
+            *("run", str(HISTORY / "2017.yaml"), "-r", "1", "-q"),
+            *("--set", "run.horizon_days=5", "--out", str(tmp_path / "r")),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    names = {Path(f).name for f in manifest["source_files"]}
+    assert {"2016.yaml", "2017.yaml", "history_choice.yaml", "baseline_2019.yaml"} <= names
+    assert all(Path(f).is_file() for f in manifest["source_files"])

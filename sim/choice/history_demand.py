@@ -97,6 +97,18 @@ def history_teu(
     return run_chain(inputs, params.fitted, a)[-1].teu
 
 
+def history_sources(scenario: Scenario, raw: RawScenario) -> list[str]:
+    """The files a history year's demand is computed from besides the scenario's own: the
+    fitted choice and every earlier year of the chain (for a run's manifest)."""
+    h = scenario.history
+    if h is None or h.params is None:
+        return []
+    files = [_relative(raw, "params", h.params)]
+    if h.previous is not None:
+        files += [f.path for f in load_chain(_relative(raw, "previous", h.previous))]
+    return [str(f) for f in files]
+
+
 def with_history_demand(
     scenario: Scenario, raw: RawScenario, params_file: Path | None = None
 ) -> Scenario:

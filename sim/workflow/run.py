@@ -7,6 +7,7 @@ front ends (notebooks, the sweep, the mode-choice loop) can call the same steps.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 import yaml
 
 from sim.choice.fixed_point import Iteration, run_final, solve
-from sim.choice.history_demand import with_history_demand
+from sim.choice.history_demand import history_sources, with_history_demand
 from sim.choice.summary import iteration_columns, summary_block
 from sim.config.checks import scenario_warnings
 from sim.config.loader import RawScenario, load_scenario
@@ -176,7 +177,9 @@ def build_manifest(
     wall_seconds: float,
 ) -> dict[str, Any]:
     outputs = list(outputs)
-    sources = sorted({s for s in raw.origin.values() if s and not s.startswith("--set")})
+    files = {s for s in raw.origin.values() if s and os.path.isfile(s)}  # not --set, -r
+    files |= set(history_sources(scenario, raw))  # a history year's demand reads these too
+    sources = sorted({os.path.normpath(f) for f in files})
     return {
         "format": "corridor-run/1",
         "scenario": scenario.name,
