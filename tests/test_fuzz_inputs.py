@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIO_FOR_PARAMS = {  # a scenario that reads each params file (None: read by a command)
     "network.yaml": "baseline_2023.yaml",
     "border.yaml": "baseline_2023.yaml",
+    "exits.yaml": "baseline_2023.yaml",
     "demand_2023.yaml": "baseline_2023.yaml",
     "demand_2019.yaml": "baseline_2019.yaml",
     "mode_choice.yaml": "examples/red_sea_2024_static_choice.yaml",

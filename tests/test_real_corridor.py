@@ -134,8 +134,48 @@ def test_brest_capacity_is_b1_per_direction_and_the_scenarios_change_it_as_sourc
     )  # B22
     expanded = ROOT / "scenarios/malaszewicze_expansion_2028.yaml"
     assert _capacity_per_direction(expanded, "brest", "2028-03-01") == pytest.approx(55, rel=0.02)
-    flows = load_scenario(base)[0].flows.values()
-    assert all(f.train_types == {"transfer": 0.7, "reload": 0.3} for f in flows)
+    scenario = load_scenario(base)[0]
+    through_brest = [
+        f
+        for f in scenario.flows.values()
+        if any("brest" in scenario.routes[r].nodes for r in f.routes)
+    ]
+    assert len(through_brest) >= 12  # ten China–EU flows and Brest's own other traffic
+    assert all(f.train_types == {"transfer": 0.7, "reload": 0.3} for f in through_brest)
+
+
+def _exit_capacity(path: Path, node: str, at: str, direction: str = "west") -> float:
+    """Trains/day one direction of an exit (no train types) handles at date ``at``."""
+    scenario, _ = load_scenario(path)
+    net = build_network(scenario)
+    plan = net.nodes[net.node_ids().index(node)]
+    t = event_hours(dt.date.fromisoformat(at), scenario.run.start_date, scenario.run.warmup_days)
+    schedule = plan.direction_schedules[direction]
+    i = max(k for k, start in enumerate(schedule.times_hours) if start <= t)
+    servers = schedule.servers[i]
+    assert servers is not None
+    return servers * 24.0 / (plan.handling.mean() * schedule.handling_factor[i])
+
+
+def test_exit_capacities_are_per_direction_as_sourced() -> None:
+    """Dostyk: B7's 14 trains/day a direction, 28 after D5's July 2025 doubling; Altynkol:
+    B8/B26's ≤ 8/day a direction (2 servers at B12's 5.5 h), doubled from 2022 (B8, D5)."""
+    base, later = ROOT / "scenarios/baseline_2019.yaml", ROOT / "scenarios/baseline_2023.yaml"
+    for direction in ("west", "east"):
+        assert _exit_capacity(base, "dostyk", "2019-03-01", direction) == pytest.approx(
+            14, rel=0.02
+        )  # B7
+        assert _exit_capacity(base, "altynkol", "2019-03-01", direction) == pytest.approx(
+            8.7, rel=0.01
+        )  # B8, B26
+        assert _exit_capacity(later, "altynkol", "2023-03-01", direction) == pytest.approx(
+            17.5, rel=0.01
+        )  # B8, D5
+    expansion = ROOT / "scenarios/dostyk_expansion_2025.yaml"
+    assert _exit_capacity(expansion, "dostyk", "2025-03-01") == pytest.approx(14, rel=0.02)
+    assert _exit_capacity(expansion, "dostyk", "2025-09-01") == pytest.approx(28, rel=0.02)  # D5
+    khorgos = ROOT / "scenarios/khorgos_expansion.yaml"
+    assert _exit_capacity(khorgos, "altynkol", "2019-03-01") == pytest.approx(17.5, rel=0.01)
 
 
 def test_demand_totals_and_direction_split_match_v3_v10_v7_v6() -> None:

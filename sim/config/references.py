@@ -39,11 +39,15 @@ def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     for eid, event in s.events.items():
         problems.extend(_event_problems(s, eid, event))
     problems.extend(observed_problems(s.observed, set(s.nodes)))
-    problems.extend(dispatch_problems(s.dispatch, set(s.nodes), set(s.flows)))
+    start, warmup = s.run.start_date, s.run.warmup_days
+    problems.extend(
+        dispatch_problems(
+            s.dispatch, set(s.nodes), set(s.flows), lambda w: event_hours(w, start, warmup)
+        )
+    )
     if not problems and s.flows:
         problems.extend(size_problems(s))
     if s.mode_choice is not None:
-        start, warmup = s.run.start_date, s.run.warmup_days
         problems.extend(
             mode_choice_problems(
                 s.mode_choice,

@@ -226,13 +226,18 @@ def _rule_plans(
                         suspended[-1] = (suspended[-1][0], end)
                     else:
                         suspended.append((start + lag, end))
+        for period in rule.suspend_periods:
+            a = event_hours(period.start, s.run.start_date, s.run.warmup_days)
+            b = event_hours(period.end, s.run.start_date, s.run.warmup_days)
+            if b > a:
+                suspended.append((a, b))
         out.append(
             RulePlan(
                 id=rid,
                 via=via,
                 paths=frozenset(i for i, p in enumerate(paths) if via in p.nodes),
                 flows=flows,
-                suspended=tuple(suspended),
+                suspended=tuple(sorted(suspended)),
                 throttle_above_trains=rule.throttle_above_trains,
                 throttle_trains_per_day=rule.throttle_trains_per_day,
                 release_trains_per_day=rule.release_trains_per_day,
