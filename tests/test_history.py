@@ -310,8 +310,12 @@ def _year_file(tmp_path: Path, change) -> Path:
             lambda h: h["rail"].update(rate_usd_per_feu=-5),
             "history.rail.rate_usd_per_feu: Input should be greater than or equal to 0",
         ),
+        (  # found by the fuzzer: validated, then the run could not write its JSON
+            lambda h: h["rail"].update(border_train_pairs_per_day=float("inf")),
+            "history.rail.border_train_pairs_per_day: Input should be a finite number",
+        ),
     ],
-    ids=["year without a rate", "negative rate"],
+    ids=["year without a rate", "negative rate", "infinite border"],
 )
 def test_a_bad_year_ends_with_exit_2_and_one_line(tmp_path: Path, change, expected: str) -> None:
     path = _year_file(tmp_path, change)

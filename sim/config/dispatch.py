@@ -24,7 +24,9 @@ from sim.markets import MARKET_CHINA_EU
 class SuspendPeriod(BaseModel):
     """Dates between which a rule holds its trains back, whatever the node's state."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False
+    )  # as scenario.py: inf and NaN refused
 
     start: When
     end: When
@@ -32,7 +34,9 @@ class SuspendPeriod(BaseModel):
 
 
 class DispatchRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False
+    )  # as scenario.py: inf and NaN refused
 
     via: str = Field(min_length=1, description="node: the rule holds trains whose path passes it")
     markets: list[str] = Field(default_factory=lambda: [MARKET_CHINA_EU], min_length=1)

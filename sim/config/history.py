@@ -25,7 +25,9 @@ DIRECTIONS: tuple[Direction, Direction] = ("westbound", "eastbound")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False
+    )  # as scenario.py: inf and NaN refused
 
 
 class SeaYear(_Strict):

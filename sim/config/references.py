@@ -125,6 +125,13 @@ def _flow_problems(s: Scenario, fid: str, flow: Flow) -> list[tuple[tuple[str | 
                     f"not {flow.origin} -> {flow.destination} or back",
                 )
             )
+    way = flow.gives_way
+    if way is not None and not any(
+        way.node in s.routes[r].nodes for r in flow.routes if r in s.routes
+    ):
+        problems.append(
+            (("flows", fid, "gives_way", "node"), f"'{way.node}' is not on the flow's routes")
+        )
     for i, period in enumerate(flow.load or []):
         a = event_hours(period.start, s.run.start_date, s.run.warmup_days)
         b = event_hours(period.end, s.run.start_date, s.run.warmup_days)

@@ -160,7 +160,26 @@ class LoadPeriod(_Strict):
     start: When
     end: When
     trains_per_day: float = Field(ge=0)
+    china_eu_trains_per_day: float | None = Field(
+        default=None,
+        ge=0,
+        description="with the flow's gives_way: the China–EU trains/day through its node, in its "
+        "direction, that trains_per_day was derived against",
+    )
     description: str = ""
+
+
+class GivesWay(_Strict):
+    """Other traffic that takes what the China–EU trains leave at a node (B19, B24: the
+    totals stayed while China–EU traffic grew). A load period's trains per day were derived
+    against ``china_eu_trains_per_day``; a run whose China–EU flows put C trains a day through
+    ``node`` in the flow's direction carries ``trains_per_day + per_china_eu_train ×
+    (china_eu_trains_per_day − C)`` other trains (at least 0)."""
+
+    node: str = Field(min_length=1)
+    per_china_eu_train: float = Field(
+        ge=0, description="other trains displaced by one China–EU train (λ, A34)"
+    )
 
 
 class Flow(_Strict):
@@ -184,6 +203,9 @@ class Flow(_Strict):
     cargo: str = Field(default="general", min_length=1, description="cargo class, for reporting")
     teu_per_year: float | None = Field(default=None, ge=0)
     load: list[LoadPeriod] | None = None
+    gives_way: GivesWay | None = Field(
+        default=None, description="a load that gives way to the China–EU trains at a node"
+    )
     teu_per_train: float = Field(gt=0)
     arrivals: Literal["poisson", "fixed", "batched"] = "poisson"
     batch_trains: int = Field(
@@ -219,6 +241,10 @@ class Flow(_Strict):
             raise ValueError("give either teu_per_year or load (trains per day by period)")
         if self.load is not None and not self.load:
             raise ValueError("load needs at least one period")
+        if self.gives_way is not None and self.load is None:
+            raise ValueError("gives_way needs a load (trains per day by period)")
+        if self.gives_way is not None and self.market == MARKET_CHINA_EU:
+            raise ValueError("gives_way is for other traffic (a market other than china_eu)")
         return self
 
     @field_validator("seasonality")

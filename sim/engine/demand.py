@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.scenario import Flow, Scenario, event_hours
+from sim.engine.gives_way import load_per_day
 from sim.engine.network import Network, active_events
 from sim.engine.records import TrainPlan
 from sim.engine.streams import Streams
@@ -72,10 +73,17 @@ def _load_segments(
     ``demand_factor`` events scale it as they scale a TEU flow. Overlapping periods add."""
     assert flow.load is not None
     start, warmup = s.run.start_date, s.run.warmup_days
-    periods = [
-        (event_hours(p.start, start, warmup), event_hours(p.end, start, warmup), p.trains_per_day)
-        for p in flow.load
+    spans = [
+        (event_hours(p.start, start, warmup), event_hours(p.end, start, warmup)) for p in flow.load
     ]
+    inside = [(max(a, 0.0), min(b, end_hours)) for a, b in spans]
+
+    def planned(fid_: str, flow_: Flow) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return rate_segments(s, fid_, flow_, end_hours)
+
+    # trains/day after giving way to this scenario's China–EU trains, if the flow does
+    loads = load_per_day(s, flow, inside, planned)
+    periods = [(a, b, n) for (a, b), n in zip(spans, loads, strict=True)]
     events = active_events(s, fid)
     cuts = {0.0}
     for a, b, _ in periods:

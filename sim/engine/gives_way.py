@@ -1,0 +1,87 @@
+"""Other traffic that gives way to the China–EU trains at a node.
+
+The sourced counts of all trains (B19 at Małaszewicze, B24 at Alashankou, B25 at Horgos)
+stayed near constant while China–EU traffic grew several-fold: the other freight took the
+paths the China–EU trains left. Its loads in ``params/`` are therefore derived against a
+China–EU volume (each load period's ``china_eu_trains_per_day``). A run whose China–EU demand
+differs (a history year's fitted demand, a sweep over it, a demand shock written as flows)
+must move the other traffic the other way, or the crossing's total load would follow the
+China–EU demand one for one. This module computes, per load period, the other trains a day
+the scenario's own China–EU flows leave room for.
+
+The China–EU volume is the flows' mean rate over each load period (inside the run), with
+their seasonality and ``demand_factor`` events, as the trains are planned (``rates`` is
+:func:`sim.engine.demand.rate_segments`, passed in to keep the import one-way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.config.scenario import Flow, Scenario
+from sim.markets import MARKET_CHINA_EU
+
+Rates = Callable[[str, Flow], tuple[NDArray[np.float64], NDArray[np.float64]]]
+"""(flow id, flow) → segment bounds in hours and trains per hour in each (as planned)."""
+
+
+def _direction_at(s: Scenario, flow: Flow, route_id: str) -> str:
+    """The direction a flow's trains travel on a route (the route's own, or the opposite
+    when the flow runs it backwards), as the network's paths have it."""
+    route = s.routes[route_id]
+    forward = route.nodes[0] == flow.origin
+    if forward:
+        return route.direction
+    return "east" if route.direction == "west" else "west"
+
+
+def china_eu_trains_per_day(
+    s: Scenario, node: str, direction: str, rates: Rates, span_hours: tuple[float, float]
+) -> float:
+    """Mean China–EU trains a day through ``node`` in ``direction`` over ``span_hours``."""
+    a, b = span_hours
+    if b <= a:
+        return 0.0
+    total = 0.0
+    for fid, flow in s.flows.items():
+        if flow.market != MARKET_CHINA_EU:
+            continue
+        shares = sum(flow.routes.values())
+        through = sum(
+            share
+            for rid, share in flow.routes.items()
+            if node in s.routes[rid].nodes and _direction_at(s, flow, rid) == direction
+        )
+        if shares <= 0 or through <= 0:
+            continue
+        bounds, per_hour = rates(fid, flow)
+        lo, hi = np.clip(bounds[:-1], a, b), np.clip(bounds[1:], a, b)
+        trains = float(np.sum(per_hour * (hi - lo)))
+        total += trains * through / shares
+    return total / (b - a) * 24.0
+
+
+def load_per_day(
+    s: Scenario, flow: Flow, spans_hours: list[tuple[float, float]], rates: Rates
+) -> list[float]:
+    """Each load period's trains a day in this scenario: as written without ``gives_way`` or
+    where a period states no China–EU volume, else moved by λ per China–EU train of
+    difference from it (at least 0). ``spans_hours`` are the periods clipped to the run."""
+    assert flow.load is not None
+    way = flow.gives_way
+    if way is None:
+        return [p.trains_per_day for p in flow.load]
+    rid = next(r for r in flow.routes if way.node in s.routes[r].nodes)
+    direction = _direction_at(s, flow, rid)
+    out = []
+    for p, span in zip(flow.load, spans_hours, strict=True):
+        if p.china_eu_trains_per_day is None or span[1] <= span[0]:
+            out.append(p.trains_per_day)
+            continue
+        here = china_eu_trains_per_day(s, way.node, direction, rates, span)
+        moved = p.trains_per_day + way.per_china_eu_train * (p.china_eu_trains_per_day - here)
+        out.append(max(0.0, moved))
+    return out
