@@ -78,8 +78,12 @@ def _load_segments(
     ]
     inside = [(max(a, 0.0), min(b, end_hours)) for a, b in spans]
 
+    memo: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+
     def planned(fid_: str, flow_: Flow) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        return rate_segments(s, fid_, flow_, end_hours)
+        if fid_ not in memo:  # one China–EU flow's rates serve every period of this load
+            memo[fid_] = rate_segments(s, fid_, flow_, end_hours)
+        return memo[fid_]
 
     # trains/day after giving way to this scenario's China–EU trains, if the flow does
     loads = load_per_day(s, flow, inside, planned)
