@@ -94,3 +94,30 @@ def test_without_gives_way_the_load_is_as_written() -> None:
         other = plan.flow == plan.flow_ids.index("other-brest-west")
         per_day = float((other & (plan.depart_hours >= net.warmup_hours)).sum()) / DAYS
         assert per_day == pytest.approx(expected, rel=0.1)  # Poisson: sd ≈ 3 % over a year
+
+
+def test_a_demand_factor_scales_the_paths_shared_with_china_eu() -> None:
+    """Capacity works cut the crossing's paths (A36): on a flow that gives way, a demand_factor
+    f scales the shared paths, so the other trains become f × (written + λ × stated) − λ × C,
+    not f × (written + λ × (stated − C))."""
+    cut = {
+        "+events.works": {
+            "targets": ["other-brest-west"],
+            "start": "2023-11-17",
+            "end": "2025-03-01",
+            "demand_factor": 0.5,
+        }
+    }
+    values = {"run.start_date": "2024-01-01", "run.horizon_days": DAYS, **cut}
+    scenario, _ = load_scenario(BASE, [], values)
+    net, rec = simulate(scenario, 0, scenario.run.seed)
+    plan = rec.plan
+    inside = plan.depart_hours >= net.warmup_hours
+    other = float((inside & (plan.flow == plan.flow_ids.index("other-brest-west"))).sum()) / DAYS
+    brest = net.node_ids().index("brest")
+    china_eu = np.asarray([m == "china_eu" for m in plan.flow_markets])[plan.flow]
+    west = np.asarray([brest in p.nodes and p.direction == "west" for p in net.paths])
+    c = float((inside & china_eu & west[plan.path]).sum()) / DAYS
+    shared = WRITTEN + 0.9 * 3.36
+    assert other == pytest.approx(0.5 * shared - 0.9 * c, abs=0.3)  # Poisson sd ≈ 0.1 a day
+    assert abs(0.5 * (shared - 0.9 * c) - (0.5 * shared - 0.9 * c)) > 0.9  # the test can tell

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.scenario import Flow, Scenario, event_hours
-from sim.engine.gives_way import load_per_day
+from sim.engine.gives_way import load_components
 from sim.engine.network import Network, active_events
 from sim.engine.records import TrainPlan
 from sim.engine.streams import Streams
@@ -70,7 +70,9 @@ def _load_segments(
     s: Scenario, fid: str, flow: Flow, end_hours: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Rate segments of a flow given as trains/day by period (zero outside every period);
-    ``demand_factor`` events scale it as they scale a TEU flow. Overlapping periods add."""
+    ``demand_factor`` events scale it as they scale a TEU flow (for a flow that gives way, the
+    paths it shares with the China–EU trains: :mod:`sim.engine.gives_way`). Overlapping
+    periods add."""
     assert flow.load is not None
     start, warmup = s.run.start_date, s.run.warmup_days
     spans = [
@@ -85,9 +87,9 @@ def _load_segments(
             memo[fid_] = rate_segments(s, fid_, flow_, end_hours)
         return memo[fid_]
 
-    # trains/day after giving way to this scenario's China–EU trains, if the flow does
-    loads = load_per_day(s, flow, inside, planned)
-    periods = [(a, b, n) for (a, b), n in zip(spans, loads, strict=True)]
+    # (paths shared, taken) a day: after giving way to this run's China–EU trains, if it does
+    loads = load_components(s, flow, inside, planned)
+    periods = [(a, b, c) for (a, b), c in zip(spans, loads, strict=True)]
     events = active_events(s, fid)
     cuts = {0.0}
     for a, b, _ in periods:
@@ -97,11 +99,14 @@ def _load_segments(
     times = sorted(cuts)
     rates = []
     for t in times:
-        per_day = sum(n for a, b, n in periods if a <= t < b)
+        live = [c for a, b, c in periods if a <= t < b]
         factor = math.prod(
             e.demand_factor for a, b, e in events if a <= t < b and e.demand_factor is not None
         )
-        rates.append(per_day / 24.0 * factor)
+        if flow.gives_way is None:
+            rates.append(sum(shared for shared, _ in live) / 24.0 * factor)
+        else:  # the factor scales the shared paths; the China–EU trains take theirs
+            rates.append(sum(max(0.0, factor * sh - taken) for sh, taken in live) / 24.0)
     return np.asarray([*times, end_hours]), np.asarray(rates)
 
 

@@ -64,24 +64,29 @@ def china_eu_trains_per_day(
     return total / (b - a) * 24.0
 
 
-def load_per_day(
+def load_components(
     s: Scenario, flow: Flow, spans_hours: list[tuple[float, float]], rates: Rates
-) -> list[float]:
-    """Each load period's trains a day in this scenario: as written without ``gives_way`` or
-    where a period states no China–EU volume, else moved by λ per China–EU train of
-    difference from it (at least 0). ``spans_hours`` are the periods clipped to the run."""
+) -> list[tuple[float, float]]:
+    """Per load period, (paths shared, paths taken) in trains a day: the period plans
+    max(0, f × shared − taken) other trains a day, f the flow's ``demand_factor`` events.
+
+    Without ``gives_way`` (or where a period states no China–EU volume) shared is the written
+    trains per day and nothing is taken. With it, shared is the written load plus λ × the
+    China–EU trains it was derived against, and taken is λ × this run's China–EU trains through
+    the node (``spans_hours``: the periods clipped to the run), so a demand factor scales the
+    paths the two share (capacity works that cut them) and the China–EU trains take theirs."""
     assert flow.load is not None
     way = flow.gives_way
     if way is None:
-        return [p.trains_per_day for p in flow.load]
+        return [(p.trains_per_day, 0.0) for p in flow.load]
     rid = next(r for r in flow.routes if way.node in s.routes[r].nodes)
     direction = _direction_at(s, flow, rid)
+    lam = way.per_china_eu_train
     out = []
     for p, span in zip(flow.load, spans_hours, strict=True):
         if p.china_eu_trains_per_day is None or span[1] <= span[0]:
-            out.append(p.trains_per_day)
+            out.append((p.trains_per_day, 0.0))
             continue
         here = china_eu_trains_per_day(s, way.node, direction, rates, span)
-        moved = p.trains_per_day + way.per_china_eu_train * (p.china_eu_trains_per_day - here)
-        out.append(max(0.0, moved))
+        out.append((p.trains_per_day + lam * p.china_eu_trains_per_day, lam * here))
     return out
