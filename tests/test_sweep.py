@@ -464,6 +464,11 @@ def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None
         )
     )
     cheap, dear = (point_scenario(plan.base, plan.parameters, v) for v in plan.points)
+    # the plan's cache of each history block's demand gives the same answers, point by point
+    assert len(plan.history_cache) == 2  # one per distinct history block
+    for v, own in zip(plan.points, (cheap, dear), strict=True):
+        cached = point_scenario(plan.base, plan.parameters, v, history_cache=plan.history_cache)
+        assert cached.flows == own.flows
     as_run, raw = prepare(RunRequest(scenario_file=ROOT / "scenarios" / "history" / "2021.yaml"))
     expected = history_teu(as_run, raw)
     assert expected is not None

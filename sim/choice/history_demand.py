@@ -9,6 +9,7 @@ the parameters from ``history.params``. Without a ``history`` block nothing chan
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sim.choice.history import load_chain, run_chain, year_inputs
@@ -71,11 +72,19 @@ def _relative(raw: RawScenario, field: str, value: str) -> Path:
     return path
 
 
+Teu = tuple[float, float]
+
+
 def history_teu(
-    scenario: Scenario, raw: RawScenario, params_file: Path | None = None
-) -> tuple[float, float] | None:
+    scenario: Scenario,
+    raw: RawScenario,
+    params_file: Path | None = None,
+    cache: dict[str, Teu | None] | None = None,
+) -> Teu | None:
     """Rail TEU per year (westbound, eastbound) the fitted choice gives this year, or None.
-    ``params_file`` replaces the year's ``history.params`` (e.g. a structural alternative)."""
+    ``params_file`` replaces the year's ``history.params`` (e.g. a structural alternative).
+    ``cache`` (one per sweep) keeps the answer per distinct history block, so the points of a
+    sweep that vary something else do not re-read and re-run the chain of years each."""
     h = scenario.history
     if h is None or (h.params is None and params_file is None):
         return None
@@ -84,6 +93,10 @@ def history_teu(
         params_file = _relative(raw, "params", h.params)
     elif not params_file.is_file():
         raise ConfigError(str(params_file), (), "no such file")
+    origin = raw.source_of(("history", "previous")) or raw.main_file
+    key = json.dumps([h.model_dump(mode="json"), str(params_file), str(origin)], sort_keys=True)
+    if cache is not None and key in cache:
+        return cache[key]
     params = load_history_params(params_file)
     earlier = [] if h.previous is None else load_chain(_relative(raw, "previous", h.previous))
     if earlier and earlier[-1].history.year != h.year - 1:
@@ -94,7 +107,10 @@ def history_teu(
         )
     a = params.assumptions
     inputs = [year_inputs(f.history, a) for f in earlier] + [year_inputs(h, a)]
-    return run_chain(inputs, params.fitted, a)[-1].teu
+    teu = run_chain(inputs, params.fitted, a)[-1].teu
+    if cache is not None:
+        cache[key] = teu
+    return teu
 
 
 def history_sources(scenario: Scenario, raw: RawScenario) -> list[str]:
@@ -110,8 +126,11 @@ def history_sources(scenario: Scenario, raw: RawScenario) -> list[str]:
 
 
 def with_history_demand(
-    scenario: Scenario, raw: RawScenario, params_file: Path | None = None
+    scenario: Scenario,
+    raw: RawScenario,
+    params_file: Path | None = None,
+    cache: dict[str, Teu | None] | None = None,
 ) -> Scenario:
     """The scenario with its rail flows set by the fitted choice (unchanged without one)."""
-    teu = history_teu(scenario, raw, params_file)
+    teu = history_teu(scenario, raw, params_file, cache)
     return scenario if teu is None else with_rail_demand(scenario, teu)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim.choice.history_demand import with_history_demand
+from sim.choice.history_demand import Teu, with_history_demand
 from sim.config.loader import (
     RawScenario,
     apply_override,
@@ -87,6 +87,8 @@ class SweepPlan:
     points: list[tuple[Any, ...]]
     chunk_size: int
     runner: str = DEFAULT_RUNNER
+    # a history year's fitted demand per distinct history block (points share it)
+    history_cache: dict[str, Teu | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_runs(self) -> int:
@@ -94,7 +96,11 @@ class SweepPlan:
 
 
 def point_scenario(
-    base: RawScenario, params: Sequence[Parameter], values: Sequence[Any], source: str = "--vary"
+    base: RawScenario,
+    params: Sequence[Parameter],
+    values: Sequence[Any],
+    source: str = "--vary",
+    history_cache: dict[str, Teu | None] | None = None,
 ) -> Scenario:
     """The scenario of one point: the base document with the point's values, validated.
 
@@ -105,7 +111,7 @@ def point_scenario(
     raw = RawScenario(copy.deepcopy(base.data), dict(base.origin), base.main_file)
     for p, value in zip(params, values, strict=True):
         apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
-    return with_history_demand(validate_raw(raw), raw)
+    return with_history_demand(validate_raw(raw), raw, cache=history_cache)
 
 
 def _check_path_exists(base: RawScenario, p: Parameter, source: str) -> None:
@@ -187,9 +193,11 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         _check_path_exists(base, p, source)
     points = design(params, sampler, samples, root_seed)
     choosing = False
+    history_cache: dict[str, Teu | None] = {}
     for i, values in enumerate(points):
         try:
-            choosing |= _chooses_mode(point_scenario(base, params, values, source))
+            scenario = point_scenario(base, params, values, source, history_cache)
+            choosing |= _chooses_mode(scenario)
         except ConfigError as exc:
             raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None
     total = len(points) * replications
@@ -211,6 +219,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         points=points,
         chunk_size=request.chunk_size or chunk or default_chunk,
         runner=request.runner,
+        history_cache=history_cache,
     )
 
 
@@ -264,7 +273,9 @@ def chunks(plan: SweepPlan, done: set[tuple[int, int]]) -> Iterator[ChunkTask]:
     def task() -> ChunkTask:
         needed = {p for p, _ in batch}
         for p in needed - cache.keys():
-            cache[p] = point_scenario(plan.base, plan.parameters, plan.points[p])
+            cache[p] = point_scenario(
+                plan.base, plan.parameters, plan.points[p], history_cache=plan.history_cache
+            )
         for p in list(cache):
             if p not in needed and p < min(needed):
                 del cache[p]
