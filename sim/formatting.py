@@ -6,6 +6,18 @@ this module keeps the name the rest of the package imports.
 
 from __future__ import annotations
 
-from sim.kpis import format_difference, format_relative, format_signed, format_value
+from sim.kpis import (
+    MAX_RELATIVE,
+    format_difference,
+    format_relative,
+    format_signed,
+    format_value,
+)
 
-__all__ = ["format_difference", "format_relative", "format_signed", "format_value"]
+__all__ = [
+    "MAX_RELATIVE",
+    "format_difference",
+    "format_relative",
+    "format_signed",
+    "format_value",
+]

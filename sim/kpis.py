@@ -194,9 +194,15 @@ def format_signed(value: float | None, digits: int) -> str:
     return _signed(f"{value:,.{digits}f}")
 
 
+MAX_RELATIVE = 10.0
+"""Above ×10 (+1,000 %) a ratio to the baseline says nothing (a closure's queue against a
+queue of nearly none): tables show "–" and figures label the absolute difference instead."""
+
+
 def format_relative(value: float | None) -> str:
-    """A relative change in percent of the baseline ("+20.1%"), never "-0.0%"."""
-    if value is None or math.isnan(value):
+    """A relative change in percent of the baseline ("+20.1%"), never "-0.0%"; "–" when
+    there is none or it is over :data:`MAX_RELATIVE` (the difference column says it)."""
+    if value is None or math.isnan(value) or abs(value) > MAX_RELATIVE:
         return "–"
     return format_signed(value * 100, 1) + "%"
 

@@ -43,6 +43,7 @@ def test_fraction_differences_are_percentage_points_and_zero_has_no_sign() -> No
     assert format_difference(-1e-9, "days") == "0.00"
     assert format_relative(-1e-6) == "0.0%"
     assert format_relative(1.376) == "+137.6%"
+    assert format_relative(31.6) == "–"  # ×32 of a nearly empty baseline: the difference says it
     assert format_value(-1e-6, "fraction") == "0.0%"
     assert format_value(-1e-9, "hours") == "0.00"
 

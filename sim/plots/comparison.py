@@ -12,16 +12,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.analysis.compare import Difference, pairing_legend
-from sim.formatting import format_difference, format_relative
+from sim.formatting import MAX_RELATIVE, format_difference, format_relative
 from sim.kpis import FRACTION
 from sim.plots.common import new_figure
 from sim.store.runs import Metric, RunData
 
 COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3")
-
-
-MAX_RELATIVE = 10.0
-"""Above ×10 (+1,000 %), a bar is labelled with its absolute difference."""
 
 
 def run_colours(n: int) -> list[str]:
