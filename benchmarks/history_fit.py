@@ -19,8 +19,8 @@ import time
 
 import _common
 
-from sim.choice.backtest import _delivered_1520, latest_year_file
-from sim.choice.history import load_chain, run_chain, year_inputs
+from sim.choice.backtest import _delivered_1520
+from sim.choice.history import history_chain, run_chain, year_inputs
 from sim.choice.history_demand import with_rail_demand
 from sim.config.history_files import load_history_params
 
@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     root = _common.ROOT
     params = load_history_params(root / "params" / "history_choice.yaml")
-    files = load_chain(latest_year_file(root / "scenarios" / "history"))
+    files = history_chain(root / "scenarios" / "history")
     inputs = [year_inputs(f.history, params.assumptions) for f in files]
     results = run_chain(inputs, params.fitted, params.assumptions)
     scenarios = [with_rail_demand(f.scenario, r.teu) for f, r in zip(files, results, strict=True)]

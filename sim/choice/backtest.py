@@ -24,7 +24,7 @@ from sim.choice.history import (
     HistoryYearFile,
     YearInputs,
     YearResult,
-    load_chain,
+    history_chain,
     run_chain,
     year_inputs,
 )
@@ -32,17 +32,8 @@ from sim.choice.history_demand import china_eu_flows, is_westbound, share_1520, 
 from sim.config.history import HistoryChoice, Observed
 from sim.config.scenario import Scenario
 from sim.engine.replications import run_replication
-from sim.errors import ConfigError
 from sim.executors import map_ordered
 from sim.stats import Estimate, estimate
-
-
-def latest_year_file(folder: Path) -> Path:
-    """The newest year's scenario in a history folder (its chain reaches back to the first)."""
-    files = sorted(p for p in folder.glob("*.yaml") if p.stem.isdigit())
-    if not files:
-        raise ConfigError(str(folder), (), "no year files (e.g. 2016.yaml) in this folder")
-    return files[-1]
 
 
 def _delivered_1520(args: tuple[Scenario, int, int]) -> tuple[float, float]:
@@ -113,7 +104,7 @@ class Prepared:
 
 def prepare(history: Path, params: HistoryChoice, observed: Observed) -> Prepared:
     """The chain of years, the fitted choice's answer, and the leave-one-out errors."""
-    files = load_chain(latest_year_file(history) if history.is_dir() else history)
+    files = history_chain(history)
     a = params.assumptions
     inputs = [year_inputs(f.history, a) for f in files]
     results = run_chain(inputs, params.fitted, a)

@@ -347,3 +347,17 @@ def load_chain(path: Path) -> list[HistoryYearFile]:
             if not current.exists():
                 raise ConfigError(str(origin), ("history", "previous"), f"no such file: {prev}")
     return chain[::-1]
+
+
+def latest_year_file(folder: Path) -> Path:
+    """The newest year's scenario in a history folder (its chain reaches back to the first)."""
+    files = sorted(p for p in folder.glob("*.yaml") if p.stem.isdigit())
+    if not files:
+        raise ConfigError(str(folder), (), "no year files (e.g. 2016.yaml) in this folder")
+    return files[-1]
+
+
+def history_chain(history: Path) -> list[HistoryYearFile]:
+    """The chain of years that ``--history`` names: a folder's newest year, or one year's file,
+    with every year before it (what fit-history, backtest and history-sensitivity read)."""
+    return load_chain(latest_year_file(history) if history.is_dir() else history)

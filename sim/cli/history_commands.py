@@ -80,9 +80,8 @@ def fit_history(
     ] = None,
 ) -> None:
     """Fit the time-series choice to the observed years jointly; rewrite the params file."""
-    from sim.choice.backtest import latest_year_file
     from sim.choice.fit_history import NAMES, fit, leave_one_year_out, to_vector
-    from sim.choice.history import load_chain, run_chain, year_inputs
+    from sim.choice.history import history_chain, run_chain, year_inputs
     from sim.config.history_files import load_history_params, load_observed
     from sim.config.history_write import write_fit
 
@@ -92,7 +91,7 @@ def fit_history(
         obs = load_observed(observed)
         chosen = _years(years)
         seed_ = hp.fit_seed if seed is None else seed
-        files = load_chain(latest_year_file(history) if history.is_dir() else history)
+        files = history_chain(history)
         inputs = [year_inputs(f.history, hp.assumptions) for f in files]
         fixed = _fixed(fix or [])
         result = fit(inputs, hp.assumptions, obs, chosen, seed_, starts, fixed)
@@ -194,15 +193,14 @@ def history_sensitivity(
 ) -> None:
     """Morris screening of the 2024–25 predictions over market size, VOT, eastbound rates."""
     from sim.analysis.history_sensitivity import markdown, morris
-    from sim.choice.backtest import latest_year_file
-    from sim.choice.history import load_chain
+    from sim.choice.history import history_chain
     from sim.config.history_files import load_history_params, load_observed
 
     with _user_errors():
         started = time.perf_counter()
         hp = load_history_params(params)
         obs = load_observed(observed)
-        files = load_chain(latest_year_file(history) if history.is_dir() else history)
+        files = history_chain(history)
         fit_years = hp.fit_years or sorted(obs.years)
         result = morris(
             files, hp.assumptions, obs, fit_years, trajectories, seed, starts, _fixed(fix or [])
