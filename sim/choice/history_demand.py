@@ -10,6 +10,7 @@ the parameters from ``history.params``. Without a ``history`` block nothing chan
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from sim.choice.history import load_chain, run_chain, year_inputs
@@ -75,13 +76,21 @@ def _relative(raw: RawScenario, field: str, value: str) -> Path:
 Teu = tuple[float, float]
 
 
-def history_teu(
+@dataclass(frozen=True)
+class YearDemand:
+    """What the fitted choice gives a history year, and the files it was read from."""
+
+    teu: Teu  # rail TEU per year, westbound and eastbound
+    sources: tuple[str, ...]  # the fitted choice and every earlier year (for a run's manifest)
+
+
+def year_demand(
     scenario: Scenario,
     raw: RawScenario,
     params_file: Path | None = None,
-    cache: dict[str, Teu | None] | None = None,
-) -> Teu | None:
-    """Rail TEU per year (westbound, eastbound) the fitted choice gives this year, or None.
+    cache: dict[str, YearDemand] | None = None,
+) -> YearDemand | None:
+    """The year's rail demand from the fitted choice, or None without one.
     ``params_file`` replaces the year's ``history.params`` (e.g. a structural alternative).
     ``cache`` (one per sweep) keeps the answer per distinct history block, so the points of a
     sweep that vary something else do not re-read and re-run the chain of years each."""
@@ -107,30 +116,33 @@ def history_teu(
         )
     a = params.assumptions
     inputs = [year_inputs(f.history, a) for f in earlier] + [year_inputs(h, a)]
-    teu = run_chain(inputs, params.fitted, a)[-1].teu
+    demand = YearDemand(
+        teu=run_chain(inputs, params.fitted, a)[-1].teu,
+        sources=(str(params_file), *(str(f.path) for f in earlier)),
+    )
     if cache is not None:
-        cache[key] = teu
-    return teu
+        cache[key] = demand
+    return demand
 
 
-def history_sources(scenario: Scenario, raw: RawScenario) -> list[str]:
-    """The files a history year's demand is computed from besides the scenario's own: the
-    fitted choice and every earlier year of the chain (for a run's manifest)."""
-    h = scenario.history
-    if h is None or h.params is None:
-        return []
-    files = [_relative(raw, "params", h.params)]
-    if h.previous is not None:
-        files += [f.path for f in load_chain(_relative(raw, "previous", h.previous))]
-    return [str(f) for f in files]
+def history_teu(
+    scenario: Scenario, raw: RawScenario, params_file: Path | None = None
+) -> Teu | None:
+    """Rail TEU per year (westbound, eastbound) the fitted choice gives this year, or None."""
+    demand = year_demand(scenario, raw, params_file)
+    return None if demand is None else demand.teu
+
+
+def applied(scenario: Scenario, demand: YearDemand | None) -> Scenario:
+    """The scenario with its rail flows carrying ``demand`` (unchanged when None)."""
+    return scenario if demand is None else with_rail_demand(scenario, demand.teu)
 
 
 def with_history_demand(
     scenario: Scenario,
     raw: RawScenario,
     params_file: Path | None = None,
-    cache: dict[str, Teu | None] | None = None,
+    cache: dict[str, YearDemand] | None = None,
 ) -> Scenario:
     """The scenario with its rail flows set by the fitted choice (unchanged without one)."""
-    teu = history_teu(scenario, raw, params_file, cache)
-    return scenario if teu is None else with_rail_demand(scenario, teu)
+    return applied(scenario, year_demand(scenario, raw, params_file, cache))

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim.choice.history_demand import Teu, with_history_demand
+from sim.choice.history_demand import YearDemand, with_history_demand
 from sim.config.loader import (
     RawScenario,
     apply_override,
@@ -88,7 +88,7 @@ class SweepPlan:
     chunk_size: int
     runner: str = DEFAULT_RUNNER
     # a history year's fitted demand per distinct history block (points share it)
-    history_cache: dict[str, Teu | None] = field(default_factory=dict, repr=False, compare=False)
+    history_cache: dict[str, YearDemand] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_runs(self) -> int:
@@ -100,7 +100,7 @@ def point_scenario(
     params: Sequence[Parameter],
     values: Sequence[Any],
     source: str = "--vary",
-    history_cache: dict[str, Teu | None] | None = None,
+    history_cache: dict[str, YearDemand] | None = None,
 ) -> Scenario:
     """The scenario of one point: the base document with the point's values, validated.
 
@@ -193,7 +193,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         _check_path_exists(base, p, source)
     points = design(params, sampler, samples, root_seed)
     choosing = False
-    history_cache: dict[str, Teu | None] = {}
+    history_cache: dict[str, YearDemand] = {}
     for i, values in enumerate(points):
         try:
             scenario = point_scenario(base, params, values, source, history_cache)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from sim.choice.fixed_point import Iteration, run_final, solve
-from sim.choice.history_demand import history_sources, with_history_demand
+from sim.choice.history_demand import YearDemand, applied, year_demand
 from sim.choice.summary import iteration_columns, summary_block
 from sim.config.checks import scenario_warnings
 from sim.config.loader import RawScenario, load_scenario
@@ -63,15 +63,22 @@ class RunOutcome:
     wall_seconds: float
 
 
-def prepare(request: RunRequest) -> tuple[Scenario, RawScenario]:
-    """Load and validate, with --replications/--seed applied as overrides (validated too)."""
+def _load(request: RunRequest) -> tuple[Scenario, RawScenario, YearDemand | None]:
+    """Load and validate, with --replications/--seed applied as overrides (validated too);
+    a history year's demand from the fit, not yet applied."""
     extra: dict[str, Any] = {}
     if request.replications is not None:
         extra["run.replications"] = request.replications
     if request.seed is not None:
         extra["run.seed"] = request.seed
     scenario, raw = load_scenario(request.scenario_file, request.overrides, extra)
-    return with_history_demand(scenario, raw), raw  # a history year: demand from the fit
+    return scenario, raw, year_demand(scenario, raw)
+
+
+def prepare(request: RunRequest) -> tuple[Scenario, RawScenario]:
+    """The scenario as it will run (a history year with its fitted demand), and its document."""
+    scenario, raw, demand = _load(request)
+    return applied(scenario, demand), raw
 
 
 def execute(
@@ -85,7 +92,8 @@ def execute(
     Everything that can be known before the simulation (bad input, an --out that would be
     overwritten, an unwritable destination) fails before it starts.
     """
-    scenario, raw = prepare(request)
+    loaded, raw, demand = _load(request)
+    scenario = applied(loaded, demand)  # a history year: demand from the fit
     for warning in scenario_warnings(scenario, raw):
         if request.strict:
             raise warning
@@ -103,7 +111,9 @@ def execute(
             sink.append_table("replications", concat_columns([replication_rows(outputs)]))
         finally:
             sink.close(TABLES)
-        manifest = build_manifest(request, scenario, raw, outputs, created, wall) | manifest_extra
+        sources = demand.sources if demand is not None else ()
+        manifest = build_manifest(request, scenario, raw, sources, outputs, created, wall)
+        manifest |= manifest_extra
         resolved = yaml.safe_dump(resolved_document(scenario), sort_keys=False, allow_unicode=True)
         finish_run(staging, manifest, summary, resolved)
     return RunOutcome(scenario, run_dir, summary, wall)
@@ -172,13 +182,14 @@ def build_manifest(
     request: RunRequest,
     scenario: Scenario,
     raw: RawScenario,
+    demand_sources: Iterable[str],
     outputs: Iterable[ReplicationOutput],
     created: str,
     wall_seconds: float,
 ) -> dict[str, Any]:
     outputs = list(outputs)
     files = {s for s in raw.origin.values() if s and os.path.isfile(s)}  # not --set, -r
-    files |= set(history_sources(scenario, raw))  # a history year's demand reads these too
+    files |= set(demand_sources)  # a history year's demand reads these too
     sources = sorted({os.path.normpath(f) for f in files})
     return {
         "format": "corridor-run/1",
