@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.scenario import Flow, Scenario, event_hours
-from sim.engine.gives_way import load_components
+from sim.engine.gives_way import Rates, load_components
 from sim.engine.network import Network, active_events
 from sim.engine.records import TrainPlan
 from sim.engine.streams import Streams
@@ -38,11 +38,13 @@ def month_starts_hours(s: Scenario, end_hours: float) -> list[tuple[float, int]]
 
 
 def rate_segments(
-    s: Scenario, fid: str, flow: Flow, end_hours: float
+    s: Scenario, fid: str, flow: Flow, end_hours: float, planned: Rates | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Segment start times (with ``end_hours`` appended) and trains per hour in each segment."""
+    """Segment start times (with ``end_hours`` appended) and trains per hour in each segment.
+    ``planned`` gives other flows' segments (a load that gives way reads the China–EU ones);
+    without it they are computed here."""
     if flow.load is not None:
-        return _load_segments(s, fid, flow, end_hours)
+        return _load_segments(s, fid, flow, end_hours, planned or _planner(s, end_hours))
     assert flow.teu_per_year is not None
     base = flow.teu_per_year / flow.teu_per_train / HOURS_PER_YEAR
     season = [1.0] * 12
@@ -66,8 +68,21 @@ def rate_segments(
     return np.asarray([*times, end_hours]), np.asarray(rates)
 
 
+def _planner(s: Scenario, end_hours: float) -> Rates:
+    """Every flow's rate segments, each computed once (the China–EU ones serve both their own
+    trains and every load that gives way to them)."""
+    memo: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+
+    def planned(fid: str, flow: Flow) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if fid not in memo:
+            memo[fid] = rate_segments(s, fid, flow, end_hours, planned)
+        return memo[fid]
+
+    return planned
+
+
 def _load_segments(
-    s: Scenario, fid: str, flow: Flow, end_hours: float
+    s: Scenario, fid: str, flow: Flow, end_hours: float, planned: Rates
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Rate segments of a flow given as trains/day by period (zero outside every period);
     ``demand_factor`` events scale it as they scale a TEU flow (for a flow that gives way, the
@@ -79,13 +94,6 @@ def _load_segments(
         (event_hours(p.start, start, warmup), event_hours(p.end, start, warmup)) for p in flow.load
     ]
     inside = [(max(a, 0.0), min(b, end_hours)) for a, b in spans]
-
-    memo: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
-
-    def planned(fid_: str, flow_: Flow) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        if fid_ not in memo:  # one China–EU flow's rates serve every period of this load
-            memo[fid_] = rate_segments(s, fid_, flow_, end_hours)
-        return memo[fid_]
 
     # (paths shared, taken) a day: after giving way to this run's China–EU trains, if it does
     loads = load_components(s, flow, inside, planned)
@@ -152,8 +160,9 @@ def plan_trains(s: Scenario, net: Network, streams: Streams) -> TrainPlan:
     type_names = sorted({t for f in s.flows.values() for t in f.train_types})
     type_of = {t: i for i, t in enumerate(type_names)}
     parts = []
+    planned = _planner(s, net.end_hours)
     for k, (fid, flow) in enumerate(s.flows.items()):
-        bounds, rates = rate_segments(s, fid, flow, net.end_hours)
+        bounds, rates = planned(fid, flow)
         times = departures(flow, bounds, rates, streams.rng("departures", fid))
         n = len(times)
         route_ids = list(flow.routes)

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.config.scenario import Flow, Scenario
+from sim.engine.network import opposite
 from sim.markets import MARKET_CHINA_EU
 
 Rates = Callable[[str, Flow], tuple[NDArray[np.float64], NDArray[np.float64]]]
@@ -32,10 +33,7 @@ def _direction_at(s: Scenario, flow: Flow, route_id: str) -> str:
     """The direction a flow's trains travel on a route (the route's own, or the opposite
     when the flow runs it backwards), as the network's paths have it."""
     route = s.routes[route_id]
-    forward = route.nodes[0] == flow.origin
-    if forward:
-        return route.direction
-    return "east" if route.direction == "west" else "west"
+    return route.direction if route.nodes[0] == flow.origin else opposite(route.direction)
 
 
 def china_eu_trains_per_day(
