@@ -370,6 +370,13 @@ def test_sensitivity_command_on_a_sobol_sweep(scenario_file: Path, tmp_path: Pat
     servers, conf = doc["parameters"]["nodes.border.servers"], doc["parameters"]["run.confidence"]
     assert servers["ST"] > 0.5
     assert conf["ST"] == 0.0  # the confidence level cannot change a wait: exactly no effect
+    # the spread over the design is that of the point means the indices were computed from
+    from sim.analysis.sensitivity import kpi_by_point
+
+    y = kpi_by_point(out, "node", "border", "wait_hours_mean", 64)
+    assert doc["spread"]["p95"] == pytest.approx(float(np.percentile(y, 95)))
+    assert doc["spread"]["p5"] < doc["spread"]["p95"]  # 2 to 4 servers: the wait moves
+    assert "95th percentile" in result.output
 
 
 # ---------------------------------------------------------------------------- sweep files

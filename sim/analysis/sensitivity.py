@@ -125,6 +125,12 @@ def analyse_sweep(
         "samples": manifest["samples"],
         "points": manifest["points"],
         "replications": manifest["replications"],
+        # how far the KPI moves over the whole design (point means): what the indices apportion
+        "spread": {
+            "p5": float(np.percentile(y, 5)),
+            "median": float(np.median(y)),
+            "p95": float(np.percentile(y, 95)),
+        },
         "parameters": indices,
     }
     tmp = sweep_dir / f".sensitivity.json.tmp-{os.getpid()}"

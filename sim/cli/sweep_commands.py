@@ -113,6 +113,13 @@ def sensitivity(
         for path, ix in doc["parameters"].items():
             table.add_row(path, *(f"{ix[k]:.3f}" for k in ("S1", "S1_conf", "ST", "ST_conf")))
         out.print(table)
+        spread = doc["spread"]
+        out.print(
+            f"over the design (point means): 5th percentile {spread['p5']:.4g}, "
+            f"median {spread['median']:.4g}, 95th percentile {spread['p95']:.4g}",
+            highlight=False,
+            soft_wrap=True,
+        )
         out.print(f"wrote {sweep_dir / 'sensitivity.json'}", highlight=False)
 
 
