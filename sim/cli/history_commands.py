@@ -10,7 +10,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,10 @@ from rich.console import Console
 from sim.cli.common import fail, user_errors
 from sim.config.history_files import DEFAULT_HISTORY, DEFAULT_OBSERVED, DEFAULT_PARAMS
 from sim.errors import ConfigError
+
+if TYPE_CHECKING:  # the commands import their work lazily, to keep the CLI quick to start
+    from sim.choice.history import HistoryYearFile
+    from sim.config.history import HistoryChoice, Observed
 
 out = Console(soft_wrap=True, highlight=False)  # Markdown tables: never wrapped
 
@@ -64,6 +68,16 @@ ParamsOpt = Annotated[Path, typer.Option(help="assumptions and fitted parameters
 ObservedOpt = Annotated[Path, typer.Option(help="observations the fit may see")]
 
 
+def _load(
+    history: Path, params: Path, observed: Path
+) -> tuple[HistoryChoice, Observed, list[HistoryYearFile]]:
+    """What fit-history and history-sensitivity read: the params, the observations, the years."""
+    from sim.choice.history import history_chain
+    from sim.config.history_files import load_history_params, load_observed
+
+    return load_history_params(params), load_observed(observed), history_chain(history)
+
+
 def fit_history(
     history: HistoryOpt = DEFAULT_HISTORY,
     params: ParamsOpt = DEFAULT_PARAMS,
@@ -81,17 +95,14 @@ def fit_history(
 ) -> None:
     """Fit the time-series choice to the observed years jointly; rewrite the params file."""
     from sim.choice.fit_history import NAMES, fit, leave_one_year_out, to_vector
-    from sim.choice.history import history_chain, run_chain, year_inputs
-    from sim.config.history_files import load_history_params, load_observed
+    from sim.choice.history import run_chain, year_inputs
     from sim.config.history_write import write_fit
 
     with _user_errors():
         started = time.perf_counter()
-        hp = load_history_params(params)
-        obs = load_observed(observed)
+        hp, obs, files = _load(history, params, observed)
         chosen = _years(years)
         seed_ = hp.fit_seed if seed is None else seed
-        files = history_chain(history)
         inputs = [year_inputs(f.history, hp.assumptions) for f in files]
         fixed = _fixed(fix or [])
         result = fit(inputs, hp.assumptions, obs, chosen, seed_, starts, fixed)
@@ -193,14 +204,10 @@ def history_sensitivity(
 ) -> None:
     """Morris screening of the 2024–25 predictions over market size, VOT, eastbound rates."""
     from sim.analysis.history_sensitivity import markdown, morris
-    from sim.choice.history import history_chain
-    from sim.config.history_files import load_history_params, load_observed
 
     with _user_errors():
         started = time.perf_counter()
-        hp = load_history_params(params)
-        obs = load_observed(observed)
-        files = history_chain(history)
+        hp, obs, files = _load(history, params, observed)
         fit_years = hp.fit_years or sorted(obs.years)
         result = morris(
             files, hp.assumptions, obs, fit_years, trajectories, seed, starts, _fixed(fix or [])
