@@ -198,6 +198,64 @@ def test_a_rail_closure_re_times_demand_inside_the_year() -> None:
             assert lost == pytest.approx(13 / 184, rel=0.05)
 
 
+def test_a_closures_bookings_split_between_wait_caspian_baltic_and_sea() -> None:
+    """D7: while rail is closed, bookings wait, go by the Middle Corridor (no more than the
+    Caspian's spare room over the closed days), rail–sea via the Baltic, or by sea; only the
+    waiting ones stay in the year's rail TEU, and every booking ends up somewhere."""
+    h = load_chain(HISTORY / "2025.yaml")[-1].history
+    f, previous = _fitted(), (0.02, 0.02)
+    roomy = _assumptions(
+        closure_wait_share=0.3,
+        closure_middle_corridor_share=0.4,
+        closure_rail_sea_share=0.1,
+        middle_corridor_spare_teu_per_year=1e9,
+    )
+    r = solve_year(year_inputs(h, roomy), f, roomy, previous)
+    closed_days = 13  # facts: D1, 12–25 Sep 2025
+    for d, c in enumerate(r.closure):
+        assert c.booked > 0
+        assert c.waited == pytest.approx(0.3 * c.booked)
+        assert c.middle_corridor == pytest.approx(0.4 * c.booked)
+        assert c.rail_sea == pytest.approx(0.1 * c.booked)
+        assert c.sea == pytest.approx(0.2 * c.booked)
+        # the booked volume is the closed days' share of the half at the solved rail share
+        h2 = r.teu[d] - r.first_half_teu[d]
+        open_rate = h2 / (184 - closed_days + 0.3 * closed_days)  # TEU a day the half carried
+        assert c.booked / closed_days == pytest.approx(open_rate, rel=1e-6)
+    # a Caspian with little room takes what fits; the rest goes by sea
+    room_per_year = 1000.0
+    tight = roomy.model_copy(update={"middle_corridor_spare_teu_per_year": room_per_year})
+    t = solve_year(year_inputs(h, tight), f, tight, previous)
+    for c_tight, c_roomy in zip(t.closure, r.closure, strict=True):
+        room = room_per_year * closed_days / 184 * 182.5 / 365
+        assert c_tight.middle_corridor == pytest.approx(room, rel=1e-9)
+        assert c_tight.sea == pytest.approx(c_roomy.sea + c_roomy.middle_corridor - room)
+    # where the closed days' bookings went does not change the year's rail TEU (only waiting
+    # does): the Y1 volume, and so the fit, is the same whatever the diversion shares
+    plain = roomy.model_copy(
+        update={"closure_middle_corridor_share": 0.0, "closure_rail_sea_share": 0.0}
+    )
+    assert solve_year(year_inputs(h, plain), f, plain, previous).teu == pytest.approx(r.teu)
+    # a year without a closure reports none
+    assert all(
+        c.booked == 0
+        for c in solve_year(
+            year_inputs(load_chain(HISTORY / "2019.yaml")[-1].history, roomy), f, roomy, previous
+        ).closure
+    )
+
+
+def test_closure_shares_over_one_end_with_exit_2(tmp_path: Path) -> None:
+    doc = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    doc["assumptions"]["closure_middle_corridor_share"] = 0.6  # + wait 0.5 > 1
+    bad = tmp_path / "history_choice.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    code, out = _run("backtest", "--params", str(bad))
+    assert code == 2
+    assert out.strip().count("\n") == 0
+    assert "must not exceed 1" in out
+
+
 def test_a_switched_off_closure_is_the_year_without_it() -> None:
     """``enabled: false`` (the counterfactual baselines) must equal deleting the closure."""
     h = load_chain(HISTORY / "2025.yaml")[-1].history
@@ -422,3 +480,33 @@ def test_a_history_run_lists_every_file_its_demand_was_read_from(tmp_path: Path)
     names = {Path(f).name for f in manifest["source_files"]}
     assert {"2016.yaml", "2017.yaml", "history_choice.yaml", "baseline_2019.yaml"} <= names
     assert all(Path(f).is_file() for f in manifest["source_files"])
+
+
+def test_a_closure_years_run_reports_where_the_closed_days_bookings_went(tmp_path: Path) -> None:
+    """The simulated trains show the rail side of a closure; the summary and the printout
+    also carry the choice's side (D7): what waited, went by the Caspian, rail–sea or by sea."""
+    import json
+
+    result = runner.invoke(
+        app,
+        [
+            *("run", str(ROOT / "scenarios" / "poland_closure_2025.yaml"), "-r", "1"),
+            *("--set", "run.horizon_days=5", "--out", str(tmp_path / "r")),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    block = json.loads((tmp_path / "r" / "summary.json").read_text())["history_demand"]
+    params = load_history_params(PARAMS)
+    year = run_chain(_history_inputs(params.assumptions), params.fitted, params.assumptions)
+    y2025 = next(r for r in year if r.year == 2025)
+    assert block["rail_teu_westbound"] == pytest.approx(y2025.teu[0], abs=0.1)
+    parts = ("waited", "middle_corridor", "rail_sea", "sea")
+    booked = block["closure_booked_teu"]
+    assert booked > 0
+    assert sum(block[f"closure_{k}_teu"] for k in parts) == pytest.approx(booked, abs=0.5)
+    a = params.assumptions
+    assert block["closure_middle_corridor_teu"] == pytest.approx(
+        min(a.closure_middle_corridor_share * booked, a.middle_corridor_spare_teu_per_year),
+        rel=1e-3,
+    )
+    assert "by the Middle Corridor" in " ".join(result.output.split())

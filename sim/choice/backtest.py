@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.choice.history import (
+    NO_CLOSURE,
+    ClosureSplit,
     HistoryYearFile,
     YearInputs,
     YearResult,
@@ -61,6 +63,7 @@ class YearRow:
     observed_westbound_share: float | None
     loo_error: float | None  # leave-one-year-out relative error of the choice's total
     interval: tuple[float, float] | None  # prediction interval of the total (no observation)
+    closure: ClosureSplit = NO_CLOSURE  # both directions: where a rail closure's bookings went
 
     @property
     def error(self) -> float | None:
@@ -168,6 +171,7 @@ def backtest(
                 observed_westbound_share=obs.westbound_share if obs else None,
                 loo_error=prep.loo_error.get(r.year),
                 interval=interval,
+                closure=r.closure[0] + r.closure[1],
             )
         )
     return rows
@@ -208,4 +212,19 @@ def markdown(rows: Sequence[YearRow]) -> str:
             f"{_est(r.simulated[0])} | {_est(r.simulated[1])} | {total} | {obs} | "
             f"{_pct(r.error)} | {share} | {_pct(r.loo_error)} |"
         )
-    return "\n".join(lines)
+    notes = [closure_note(r.year, r.closure) for r in rows if r.closure.booked > 0]
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def _teu(x: float) -> str:
+    return f"{x:,.0f} TEU"
+
+
+def closure_note(year: int, c: ClosureSplit) -> str:
+    """One line: where the choice sent the bookings of a year's rail closure (D7)."""
+    return (
+        f"{year}, rail closed: of {_teu(c.booked)} booked for the closed days, "
+        f"{_teu(c.waited)} waited and shipped after it (in the year's rail TEU), "
+        f"{_teu(c.middle_corridor)} went by the Middle Corridor, "
+        f"{_teu(c.rail_sea)} rail–sea via the Baltic and {_teu(c.sea)} by sea"
+    )

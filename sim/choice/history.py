@@ -18,9 +18,13 @@ partially: this year's share p = θ p* + (1 − θ) p_previous, θ = θ_up when 
 load u depends on p and the price and wait on u, so p is a fixed point, found per direction
 by bracketing (the right-hand side falls as p rises: one root).
 
-Closures re-time demand inside the year: each half is cut into periods of constant
-availability; while rail is closed its bookings go to sea except the share that waits and
-ships after the reopening; while Suez is closed the sea route takes the Cape's days.
+Closures re-time and re-route demand inside the year: each half is cut into periods of
+constant availability; while rail is closed its bookings split by the shares of the
+assumptions (D7): some wait and ship after the reopening (they stay in the year's rail
+volume), some go by the Middle Corridor as far as the Caspian crossing has room (MC2), some
+rail–sea via the Baltic, and the rest by sea. Only the waiting share is 1520 transit into the
+EU (what Y1 counts); the others are reported beside it (``YearResult.closure``). While Suez
+is closed the sea route takes the Cape's days.
 """
 
 from __future__ import annotations
@@ -75,6 +79,31 @@ class YearInputs:
 
 
 @dataclass(frozen=True)
+class ClosureSplit:
+    """Where one direction's rail bookings went while rail was closed, TEU in the year."""
+
+    booked: float = 0.0  # what rail would have carried in the closed days
+    waited: float = 0.0  # shipped after the reopening (inside the year's rail TEU)
+    middle_corridor: float = 0.0  # by the Caspian, within its spare room (MC2)
+    rail_sea: float = 0.0  # rail to St Petersburg, then sea (D7)
+
+    @property
+    def sea(self) -> float:
+        return self.booked - self.waited - self.middle_corridor - self.rail_sea
+
+    def __add__(self, other: ClosureSplit) -> ClosureSplit:
+        return ClosureSplit(
+            self.booked + other.booked,
+            self.waited + other.waited,
+            self.middle_corridor + other.middle_corridor,
+            self.rail_sea + other.rail_sea,
+        )
+
+
+NO_CLOSURE = ClosureSplit()
+
+
+@dataclass(frozen=True)
 class YearResult:
     """The choice's answer for one year (two half-years)."""
 
@@ -85,6 +114,7 @@ class YearResult:
     static_share: tuple[float, float]  # p* of H2 at the solved load (no inertia)
     load: tuple[float, float]  # the year's mean u = TEU / capacity
     rail_rate_usd: tuple[float, float]  # the year's mean through rate
+    closure: tuple[ClosureSplit, ClosureSplit] = (NO_CLOSURE, NO_CLOSURE)  # per direction
 
     @property
     def total_teu(self) -> float:
@@ -180,6 +210,36 @@ def _half_share(
     return p, response(p)[1], p * market / cap
 
 
+def closure_split(
+    inp: YearInputs,
+    half: Half,
+    d: int,
+    fit: Fitted,
+    a: Assumptions,
+    previous: float,
+    load: float,
+) -> ClosureSplit:
+    """Where direction d's bookings of the closed periods of a half went, at the solved load:
+    the shares of the assumptions, the Middle Corridor's capped by its spare room over the
+    closed days (what does not fit goes to sea)."""
+    market = inp.market_teu[d] / 2.0
+    half_days = DAYS_PER_YEAR / 2.0
+    out = NO_CLOSURE
+    for period in half.periods:
+        if period.rail_open:
+            continue
+        star = static_share(inp, half, d, period.suez_open, load, fit, a)
+        booked = adjusted_share(star, previous, fit) * market * period.weight
+        room = a.middle_corridor_spare_teu_per_year * period.weight * half_days / DAYS_PER_YEAR
+        out = out + ClosureSplit(
+            booked=booked,
+            waited=a.closure_wait_share * booked,
+            middle_corridor=min(a.closure_middle_corridor_share * booked, room),
+            rail_sea=a.closure_rail_sea_share * booked,
+        )
+    return out
+
+
 def solve_year(
     inp: YearInputs, fit: Fitted, a: Assumptions, previous: tuple[float, float] | None
 ) -> YearResult:
@@ -192,6 +252,7 @@ def solve_year(
     stars = [0.0, 0.0]
     loads = [0.0, 0.0]
     rates = [0.0, 0.0]
+    closure = [NO_CLOSURE, NO_CLOSURE]
     for d in range(2):
         if previous is None:
             p_static, _, _ = _half_share(inp, inp.halves[0], d, fit, a, None)
@@ -200,6 +261,8 @@ def solve_year(
             prev = previous[d]
         for h, half in enumerate(inp.halves):
             p, star, load = _half_share(inp, half, d, fit, a, prev)
+            if not all(period.rail_open for period in half.periods):
+                closure[d] = closure[d] + closure_split(inp, half, d, fit, a, prev, load)
             volume = p * inp.market_teu[d] / 2.0
             teu[d] += volume
             if h == 0:
@@ -217,6 +280,7 @@ def solve_year(
         static_share=(stars[0], stars[1]),
         load=(loads[0], loads[1]),
         rail_rate_usd=(rates[0], rates[1]),
+        closure=(closure[0], closure[1]),
     )
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.choice.history import load_chain, run_chain, year_inputs
+from sim.choice.history import NO_CLOSURE, ClosureSplit, load_chain, run_chain, year_inputs
 from sim.config.history_files import load_history_params
 from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario
@@ -82,6 +82,21 @@ class YearDemand:
 
     teu: Teu  # rail TEU per year, westbound and eastbound
     sources: tuple[str, ...]  # the fitted choice and every earlier year (for a run's manifest)
+    closure: ClosureSplit = NO_CLOSURE  # where a rail closure's bookings went, both directions
+
+    def summary(self) -> dict[str, float]:
+        """The block a run's summary keeps: the year's rail TEU from the fitted choice, and
+        where the bookings of the closed days went (all zero without a rail closure)."""
+        c = self.closure
+        return {
+            "rail_teu_westbound": round(self.teu[0], 1),
+            "rail_teu_eastbound": round(self.teu[1], 1),
+            "closure_booked_teu": round(c.booked, 1),
+            "closure_waited_teu": round(c.waited, 1),
+            "closure_middle_corridor_teu": round(c.middle_corridor, 1),
+            "closure_rail_sea_teu": round(c.rail_sea, 1),
+            "closure_sea_teu": round(c.sea, 1),
+        }
 
 
 def year_demand(
@@ -116,9 +131,11 @@ def year_demand(
         )
     a = params.assumptions
     inputs = [year_inputs(f.history, a) for f in earlier] + [year_inputs(h, a)]
+    year = run_chain(inputs, params.fitted, a)[-1]
     demand = YearDemand(
-        teu=run_chain(inputs, params.fitted, a)[-1].teu,
+        teu=year.teu,
         sources=(str(params_file), *(str(f.path) for f in earlier)),
+        closure=year.closure[0] + year.closure[1],
     )
     if cache is not None:
         cache[key] = demand

@@ -201,3 +201,22 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
         out.print(by_market)
     if "mode_choice" in summary:
         print_mode_choice(summary["mode_choice"], out)
+    if "history_demand" in summary:
+        print_history_demand(summary["history_demand"])
+
+
+def print_history_demand(block: dict[str, float]) -> None:
+    """The fitted choice's answer for a history year: its rail TEU, and where the bookings of
+    a rail closure went (D7), which the simulated trains above do not show."""
+    out.print(
+        f"rail demand from the fitted choice: {block['rail_teu_westbound']:,.0f} TEU/yr "
+        f"westbound, {block['rail_teu_eastbound']:,.0f} eastbound"
+    )
+    if block["closure_booked_teu"] > 0:
+        out.print(
+            f"rail closed: of {block['closure_booked_teu']:,.0f} TEU booked for the closed days, "
+            f"{block['closure_waited_teu']:,.0f} waited, "
+            f"{block['closure_middle_corridor_teu']:,.0f} went by the Middle Corridor, "
+            f"{block['closure_rail_sea_teu']:,.0f} rail–sea via the Baltic, "
+            f"{block['closure_sea_teu']:,.0f} by sea"
+        )

@@ -185,12 +185,41 @@ class Assumptions(_Strict):
     closure_wait_share: float = Field(
         ge=0, le=1, description="of rail bookings during a closure, the share that waits"
     )
+    closure_middle_corridor_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="of rail bookings during a closure, the share sent by the Middle Corridor "
+        "(D7), as far as the Caspian crossing has room (middle_corridor_spare_teu_per_year)",
+    )
+    closure_rail_sea_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="of rail bookings during a closure, the share sent rail–sea via the "
+        "Baltic (D7: St Petersburg)",
+    )
+    middle_corridor_spare_teu_per_year: float = Field(
+        default=0.0,
+        ge=0,
+        description="room left on the Caspian crossing per direction (MC2 less MC1's use)",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Assumptions:
         total = sum(c.share for c in self.classes.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"classes: shares must sum to 1 (got {total:g})")
+        closure = (
+            self.closure_wait_share
+            + self.closure_middle_corridor_share
+            + self.closure_rail_sea_share
+        )
+        if closure > 1.0 + 1e-9:
+            raise ValueError(
+                "closure_wait_share + closure_middle_corridor_share + closure_rail_sea_share "
+                f"must not exceed 1 (got {closure:g}); the rest goes to sea"
+            )
         return self
 
 

@@ -111,6 +111,8 @@ def execute(
             sink.append_table("replications", concat_columns([replication_rows(outputs)]))
         finally:
             sink.close(TABLES)
+        if demand is not None:
+            summary["history_demand"] = demand.summary()
         sources = demand.sources if demand is not None else ()
         manifest = build_manifest(request, scenario, raw, sources, outputs, created, wall)
         manifest |= manifest_extra
