@@ -20,8 +20,9 @@ import time
 import _common
 
 from sim.choice.backtest import _delivered_1520
-from sim.choice.history import history_chain, run_chain, year_inputs
+from sim.choice.history import run_chain, year_inputs
 from sim.choice.history_demand import with_rail_demand
+from sim.choice.year_chain import history_chain
 from sim.config.history_files import load_history_params
 
 

@@ -17,16 +17,17 @@ from sim.choice.history import (
     Period,
     YearInputs,
     border_wait_days,
-    load_chain,
     run_chain,
     solve_year,
     static_share,
     supply_rate_usd,
     year_inputs,
 )
+from sim.choice.year_chain import load_chain
 from sim.cli.app import app
 from sim.config.history import (
     Assumptions,
+    Coverage,
     Fitted,
     Observed,
     ObservedPrice,
@@ -67,6 +68,7 @@ def _toy_year(sea_usd: float = 2000.0, rail_usd: float = 5000.0) -> YearInputs:
         capacity_teu=(1e12, 1e12),  # no load: the supply curve and the wait stay at zero
         sanctions_share=0.0,
         periods=(Period(1.0, True, True),),
+        mid_year=2030.25,
     )
     return YearInputs(
         year=2030,
@@ -303,7 +305,7 @@ def test_the_counterfactual_baselines_change_only_what_they_say() -> None:
 def test_the_fit_recovers_known_parameters_from_data_it_generated() -> None:
     a = _assumptions()
     inputs = _history_inputs(a)
-    truth = _fitted()
+    truth = _fitted(coverage=Coverage(rate_per_year=0.8, midpoint_year=2018.0))
     made = run_chain(inputs, truth, a)
     years = list(range(2016, 2024))
     observed = Observed(
@@ -334,6 +336,8 @@ def test_the_fit_recovers_known_parameters_from_data_it_generated() -> None:
         assert got[name] == pytest.approx(want[name], rel=0.05), name
     for name in ("adjustment_rate_up", "adjustment_rate_down"):
         assert got[name] == pytest.approx(want[name], abs=0.05), name
+    assert got["coverage_rate_per_year"] == pytest.approx(0.8, abs=0.1)
+    assert got["coverage_midpoint_year"] == pytest.approx(2018.0, abs=0.3)
     # and it reproduces the years it never saw
     again = run_chain(inputs, to_fitted(to_vector(result.fitted)), a)
     for r, m in zip(again, made, strict=True):
@@ -443,7 +447,7 @@ def test_another_fitted_choice_can_replace_a_years_own() -> None:
         _history_inputs(alt_params.assumptions), alt_params.fitted, alt_params.assumptions
     )
     assert alt == pytest.approx(next(r.teu for r in chain if r.year == 2024), rel=1e-12)
-    assert own is not None and alt is not None and sum(alt) > 1.5 * sum(own)
+    assert own is not None and alt is not None and abs(sum(alt) - sum(own)) > 1000.0  # not its own
 
 
 def test_headline_with_a_missing_history_params_file_exits_2(tmp_path: Path) -> None:
@@ -510,3 +514,25 @@ def test_a_closure_years_run_reports_where_the_closed_days_bookings_went(tmp_pat
         rel=1e-3,
     )
     assert "by the Middle Corridor" in " ".join(result.output.split())
+
+
+def test_coverage_trend_scales_the_static_choice_and_switches_off() -> None:
+    """The coverage trend multiplies the static choice by a logistic in time: half of it at
+    the midpoint, and nothing changes when it is switched off (the NO_COVERAGE values)."""
+    from sim.choice.fit_history import NO_COVERAGE
+    from sim.choice.history import coverage_share, static_share
+
+    inp = _toy_year()
+    half = inp.halves[0]
+    a = _assumptions()
+    plain = _fitted()
+    mid = _fitted(coverage=Coverage(rate_per_year=0.7, midpoint_year=half.mid_year))
+    base = static_share(inp, half, 0, True, 0.0, plain, a)
+    assert base > 0
+    assert static_share(inp, half, 0, True, 0.0, mid, a) == pytest.approx(base / 2)
+    later = _fitted(coverage=Coverage(rate_per_year=0.7, midpoint_year=half.mid_year - 1.0))
+    assert coverage_share(half.mid_year, later) == pytest.approx(1 / (1 + math.exp(-0.7)))
+    off = to_fitted(to_vector(plain))  # the vector form carries the switched-off trend
+    assert off.coverage is not None
+    assert off.coverage.rate_per_year == NO_COVERAGE["coverage_rate_per_year"]
+    assert static_share(inp, half, 0, True, 0.0, off, a) == base

@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.choice.fit_history import fit
-from sim.choice.history import HistoryYearFile, run_chain, year_inputs
+from sim.choice.history import run_chain, year_inputs
+from sim.choice.year_chain import HistoryYearFile
 from sim.config.history import Assumptions, CargoShare, Observed
 
 FloatArray = NDArray[np.float64]

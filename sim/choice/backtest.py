@@ -23,14 +23,13 @@ from pathlib import Path
 from sim.choice.history import (
     NO_CLOSURE,
     ClosureSplit,
-    HistoryYearFile,
     YearInputs,
     YearResult,
-    history_chain,
     run_chain,
     year_inputs,
 )
 from sim.choice.history_demand import china_eu_flows, is_westbound, share_1520, with_rail_demand
+from sim.choice.year_chain import HistoryYearFile, history_chain
 from sim.config.history import HistoryChoice, Observed
 from sim.config.scenario import Scenario
 from sim.engine.replications import run_replication

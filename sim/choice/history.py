@@ -12,7 +12,9 @@ direction d and cargo class c (value of time v_c), in USD per FEU:
            + v_c × (free rail days_d + border wait(u_d) + buffer)
 
 with u_d = rail TEU_d / border capacity_d (train pairs/day × TEU/train × 365). The static
-choice is a binary logit, p* = Σ_c share_c / (1 + exp((rail − sea) / scale)). Shippers adjust
+choice is a binary logit times the share of the market the services reach (a logistic
+coverage trend: the CR Express build-out to more cities, which no input measures),
+p* = coverage(t) × Σ_c share_c / (1 + exp((rail − sea) / scale)). Shippers adjust
 partially: this year's share p = θ p* + (1 − θ) p_previous, θ = θ_up when rail gains and
 θ_down when it loses (θ = 1: the static choice). The
 load u depends on p and the price and wait on u, so p is a fixed point, found per direction
@@ -34,14 +36,10 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from scipy.optimize import brentq
 
 from sim.config.history import DIRECTIONS, Assumptions, Fitted, HistoryYear, SupplyCurve
-from sim.config.loader import load_raw, validate_raw
-from sim.config.scenario import Scenario
-from sim.errors import ConfigError
 
 DAYS_PER_YEAR = 365.0
 SATURATION_U = 0.95  # beyond this the steady-state wait formula is replaced by a fluid backlog
@@ -64,6 +62,7 @@ class Half:
     capacity_teu: tuple[float, float]  # per direction in the half-year
     sanctions_share: float  # of the half-year under the 2022 regime
     periods: tuple[Period, ...]
+    mid_year: float  # decimal year at the half's middle (the coverage trend's clock)
 
 
 @dataclass(frozen=True)
@@ -147,6 +146,15 @@ def _logistic(x: float) -> float:
     return e / (1.0 + e)
 
 
+def coverage_share(mid_year: float, fit: Fitted) -> float:
+    """The share of the market within reach of rail services at this time (1 without a
+    coverage trend)."""
+    c = fit.coverage
+    if c is None:
+        return 1.0
+    return _logistic(c.rate_per_year * (mid_year - c.midpoint_year))
+
+
 def static_share(
     inp: YearInputs,
     half: Half,
@@ -172,7 +180,8 @@ def static_share(
         v = cls.value_of_time_usd_per_feu_day
         gap = (half.sea_rate_usd[d] + v * sea_days) - (rail_fixed + v * rail_days)
         total += cls.share * _logistic(gap / fit.cost_scale_usd)
-    return total * (1.0 - fit.sanctions_excluded_share * half.sanctions_share)
+    reach = coverage_share(half.mid_year, fit)
+    return reach * total * (1.0 - fit.sanctions_excluded_share * half.sanctions_share)
 
 
 def adjusted_share(star: float, previous: float, fit: Fitted) -> float:
@@ -352,6 +361,7 @@ def year_inputs(h: HistoryYear, a: Assumptions) -> YearInputs:
                 capacity_teu=(cap, cap),
                 sanctions_share=sanctions,
                 periods=periods_of(h, span),
+                mid_year=h.year + 0.25 + 0.5 * k,
             )
         )
     return YearInputs(
@@ -365,63 +375,3 @@ def year_inputs(h: HistoryYear, a: Assumptions) -> YearInputs:
         cape_extra_days=h.sea.cape_extra_days,
         halves=(halves[0], halves[1]),
     )
-
-
-@dataclass(frozen=True)
-class HistoryYearFile:
-    """A year's scenario with the file it came from."""
-
-    path: Path
-    scenario: Scenario
-
-    @property
-    def history(self) -> HistoryYear:
-        assert self.scenario.history is not None
-        return self.scenario.history
-
-
-def load_chain(path: Path) -> list[HistoryYearFile]:
-    """The scenario and every year before it, oldest first, following ``history.previous``
-    (relative to the file that sets it, so a scenario extending a year's file keeps its chain)."""
-    chain: list[HistoryYearFile] = []
-    seen: set[Path] = set()
-    current: Path | None = path
-    while current is not None:
-        if current.resolve() in seen:
-            raise ConfigError(str(path), ("history", "previous"), "the years form a cycle")
-        seen.add(current.resolve())
-        raw = load_raw(current)
-        scenario = validate_raw(raw)
-        if scenario.history is None:
-            raise ConfigError(str(current), ("history",), "missing: not a history scenario")
-        if chain and scenario.history.year != chain[-1].history.year - 1:
-            raise ConfigError(
-                str(current),
-                ("history", "year"),
-                f"expected {chain[-1].history.year - 1} (the year before "
-                f"{chain[-1].path.name}), got {scenario.history.year}",
-            )
-        chain.append(HistoryYearFile(current, scenario))
-        prev = scenario.history.previous
-        if prev is None:
-            current = None
-        else:
-            origin = Path(raw.source_of(("history", "previous")) or str(current))
-            current = origin.parent / prev
-            if not current.exists():
-                raise ConfigError(str(origin), ("history", "previous"), f"no such file: {prev}")
-    return chain[::-1]
-
-
-def latest_year_file(folder: Path) -> Path:
-    """The newest year's scenario in a history folder (its chain reaches back to the first)."""
-    files = sorted(p for p in folder.glob("*.yaml") if p.stem.isdigit())
-    if not files:
-        raise ConfigError(str(folder), (), "no year files (e.g. 2016.yaml) in this folder")
-    return files[-1]
-
-
-def history_chain(history: Path) -> list[HistoryYearFile]:
-    """The chain of years that ``--history`` names: a folder's newest year, or one year's file,
-    with every year before it (what fit-history, backtest and history-sensitivity read)."""
-    return load_chain(latest_year_file(history) if history.is_dir() else history)

@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.choice.history import NO_CLOSURE, ClosureSplit, load_chain, run_chain, year_inputs
+from sim.choice.history import NO_CLOSURE, ClosureSplit, run_chain, year_inputs
+from sim.choice.year_chain import load_chain
 from sim.config.history_files import load_history_params
 from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario

@@ -20,7 +20,7 @@ from sim.config.history_files import DEFAULT_HISTORY, DEFAULT_OBSERVED, DEFAULT_
 from sim.errors import ConfigError
 
 if TYPE_CHECKING:  # the commands import their work lazily, to keep the CLI quick to start
-    from sim.choice.history import HistoryYearFile
+    from sim.choice.year_chain import HistoryYearFile
     from sim.config.history import HistoryChoice, Observed
 
 out = Console(soft_wrap=True, highlight=False)  # Markdown tables: never wrapped
@@ -72,7 +72,7 @@ def _load(
     history: Path, params: Path, observed: Path
 ) -> tuple[HistoryChoice, Observed, list[HistoryYearFile]]:
     """What fit-history and history-sensitivity read: the params, the observations, the years."""
-    from sim.choice.history import history_chain
+    from sim.choice.year_chain import history_chain
     from sim.config.history_files import load_history_params, load_observed
 
     return load_history_params(params), load_observed(observed), history_chain(history)

@@ -143,6 +143,15 @@ class SupplyCurve(_Strict):
         return self
 
 
+class Coverage(_Strict):
+    """The services' spread to more cities and shippers (the CR Express build-out, which no
+    input measures): a logistic share 1 / (1 + exp(−rate × (t − midpoint))) of the static
+    choice that is within reach of rail at time t (decimal year)."""
+
+    rate_per_year: float = Field(gt=0, description="logistic steepness, per year")
+    midpoint_year: float = Field(description="decimal year when half the market is in reach")
+
+
 class Fitted(_Strict):
     """The parameters ``corridor fit-history`` fits, one set for every year."""
 
@@ -168,6 +177,9 @@ class Fitted(_Strict):
         gt=0, description="rail volume entering the first year / that year's static choice"
     )
     supply: SupplyCurve
+    coverage: Coverage | None = Field(
+        default=None, description="the services' build-out; none: all of the market in reach"
+    )
 
 
 class Assumptions(_Strict):

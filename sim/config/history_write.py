@@ -23,7 +23,7 @@ def _plain(f: Fitted) -> dict[str, Any]:
     def r(x: float) -> float:
         return float(f"{x:.6g}")
 
-    return {
+    out: dict[str, Any] = {
         "cost_scale_usd": r(f.cost_scale_usd),
         "constant_usd_per_feu": {k: r(v) for k, v in f.constant_usd_per_feu.items()},
         "sanctions_usd_per_feu": r(f.sanctions_usd_per_feu),
@@ -33,6 +33,12 @@ def _plain(f: Fitted) -> dict[str, Any]:
         "initial_ratio": r(f.initial_ratio),
         "supply": {"a": r(f.supply.a), "b": r(f.supply.b)},
     }
+    if f.coverage is not None:
+        out["coverage"] = {
+            "rate_per_year": r(f.coverage.rate_per_year),
+            "midpoint_year": r(f.coverage.midpoint_year),
+        }
+    return out
 
 
 def write_fit(
