@@ -18,6 +18,7 @@ import yaml
 from builders import validated
 from typer.testing import CliRunner
 
+from sim.analysis.measures import transit_days_between
 from sim.cli.app import app
 from sim.engine.network import Schedule, build_network, closed_windows
 from sim.engine.records import Records
@@ -268,3 +269,20 @@ def test_a_flow_with_nowhere_to_go_is_an_error(
     assert f"{path}: {message}" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_the_via_port_measure_counts_a_moved_train_on_its_new_route() -> None:
+    """measures.transit_days_between reads the path the train ran: with m a port, the moved
+    trains are the Middle-Corridor ones, the rest the Belarus ones."""
+    doc = _two_ways(_reroute(1.0))
+    doc["nodes"]["src"]["country"], doc["nodes"]["sink"]["country"] = "CN", "PL"
+    doc["nodes"]["m"]["kind"] = "port"
+    scenario = validated(doc)
+    net, rec = simulate(scenario, 0, seed=19)
+    assert rec.plan.rerouted is not None
+    delivered = rec.delivered & (rec.arrive_hours >= rec.warmup_hours)
+    delivered &= rec.arrive_hours <= rec.end_hours
+    by_port = transit_days_between(scenario, net, rec, ["CN"], ["PL"], via_port=True)
+    by_land = transit_days_between(scenario, net, rec, ["CN"], ["PL"], via_port=False)
+    assert len(by_port) == int((delivered & rec.plan.rerouted).sum()) > 80
+    assert len(by_land) == int((delivered & ~rec.plan.rerouted).sum())
