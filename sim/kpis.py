@@ -37,6 +37,13 @@ class Kpi:
     group: str = ""
 
     @property
+    def zero_when_absent(self) -> bool:
+        """Does a run without this KPI mean "none of it"? A run without a rule that re-routes
+        re-routed 0 trains (compare reads it so); a run without finite room has no held
+        trains to count at all (asking for them is an error)."""
+        return self.group == "rerouted"
+
+    @property
     def difference_unit(self) -> str:
         """The unit of a difference: percentage points for fractions, else the KPI's unit."""
         return "pp" if self.unit == FRACTION else self.unit

@@ -78,8 +78,8 @@ class DispatchRule(BaseModel):
     reroute_share: float | None = Field(
         default=None, ge=0, le=1, description="share of the covered trains that re-route"
     )
-    reroute_after_closed_days: float = Field(
-        default=0.0, ge=0, description="re-route once via has been closed this long"
+    reroute_after_closed_days: float | None = Field(
+        default=None, ge=0, description="re-route once via has been closed this long (default 0)"
     )
     enabled: bool = True
     description: str = ""
@@ -87,7 +87,13 @@ class DispatchRule(BaseModel):
     @model_validator(mode="after")
     def _does_something(self) -> DispatchRule:
         if self.reroute_via is None:
-            stray = sorted({"reroute_share", "reroute_after_closed_days"} & self.model_fields_set)
+            # None, not a default of 0, marks "not given": a resolved scenario written to a
+            # results directory lists every field, and must read back (store/runs.py)
+            fields = (
+                ("reroute_after_closed_days", self.reroute_after_closed_days),
+                ("reroute_share", self.reroute_share),
+            )
+            stray = [name for name, value in fields if value is not None]
             if stray:
                 verb = "needs" if len(stray) == 1 else "need"
                 raise ValueError(f"{' and '.join(stray)} {verb} reroute_via")

@@ -298,7 +298,7 @@ def _reroute_plans(
             alt = reroute_route(list(flow.routes), route_nodes, rule.via, rule.reroute_via)
             if alt is not None:  # the check made sure a listed flow has one
                 to_path[k] = path_index[(alt, s.routes[alt].nodes[0] != flow.origin)]
-        lag = rule.reroute_after_closed_days * 24.0
+        lag = (rule.reroute_after_closed_days or 0.0) * 24.0
         out.append(
             ReroutePlan(
                 id=rid,
