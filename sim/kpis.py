@@ -32,7 +32,16 @@ class Kpi:
     definition: str
     source: str = "summary"
     absent_is_zero: bool = False  # NaN means "nothing happened" (no backlog: 0 days to clear)
-    group: str = ""  # "held" (only with finite room), "market" (only with several markets)
+    # "held" (only with finite room), "market" (only with several markets), "rerouted" (only
+    # with a dispatch rule that re-routes)
+    group: str = ""
+
+    @property
+    def zero_when_absent(self) -> bool:
+        """Does a run without this KPI mean "none of it"? A run without a rule that re-routes
+        re-routed 0 trains (compare reads it so); a run without finite room has no held
+        trains to count at all (asking for them is an error)."""
+        return self.group == "rerouted"
 
     @property
     def difference_unit(self) -> str:
@@ -102,6 +111,9 @@ CATALOGUE: tuple[Kpi, ...] = (
        "all nodes together", group="held"),
     _k("corridor", "trains_held_mean", "trains", "mean trains held",
        "time-average number of trains held, all nodes together", group="held"),
+    _k("corridor", "trains_rerouted", "trains", "trains re-routed",
+       "trains that left their origin inside the window on another route than the one drawn, "
+       "moved by a dispatch rule's reroute_via while a node was closed", group="rerouted"),
     _k("node", "held_mean", "trains", "mean trains held here",
        "time-average number of trains handled here but not yet accepted downstream",
        group="held"),
@@ -149,8 +161,8 @@ def kpis(scope: str, source: str | None = None) -> dict[str, Kpi]:
 
 def units(scope: str, group: str = "") -> dict[str, str]:
     """KPI → unit for the KPIs ``corridor run`` writes for a scope (summary.json's blocks):
-    those of every run (``group`` empty), or those present only with finite room (``held``)
-    or with several markets (``market``)."""
+    those of every run (``group`` empty), or those present only with finite room (``held``),
+    with several markets (``market``) or with a rule that re-routes (``rerouted``)."""
     return {key: k.unit for key, k in kpis(scope, "summary").items() if k.group == group}
 
 
@@ -232,6 +244,8 @@ NODE_UNITS: dict[str, str] = units("node")
 FLOW_UNITS: dict[str, str] = units("flow")
 HELD_CORRIDOR_UNITS: dict[str, str] = units("corridor", "held")
 """Corridor KPIs present only when some node has finite room (trains can be held)."""
+REROUTED_CORRIDOR_UNITS: dict[str, str] = units("corridor", "rerouted")
+"""Corridor KPIs present only when a dispatch rule re-routes (``reroute_via``)."""
 HELD_NODE_UNITS: dict[str, str] = units("node", "held")
 """Node KPIs present only with finite room."""
 MARKET_NODE_UNITS: dict[str, str] = units("node", "market")

@@ -42,7 +42,11 @@ def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     start, warmup = s.run.start_date, s.run.warmup_days
     problems.extend(
         dispatch_problems(
-            s.dispatch, set(s.nodes), set(s.flows), lambda w: event_hours(w, start, warmup)
+            s.dispatch,
+            set(s.nodes),
+            {fid: (f.market, list(f.routes)) for fid, f in s.flows.items()},
+            {rid: list(r.nodes) for rid, r in s.routes.items()},
+            lambda w: event_hours(w, start, warmup),
         )
     )
     if not problems and s.flows:

@@ -19,6 +19,7 @@ from sim.config.scenario import Flow, Scenario, event_hours
 from sim.engine.gives_way import Rates, load_components
 from sim.engine.network import Network, active_events
 from sim.engine.records import TrainPlan
+from sim.engine.reroute import reroute_trains
 from sim.engine.streams import Streams
 
 HOURS_PER_YEAR = 365.0 * 24.0
@@ -156,7 +157,8 @@ def _batched(
 
 
 def plan_trains(s: Scenario, net: Network, streams: Streams) -> TrainPlan:
-    """All departures of one replication with their flow, path, type and TEU."""
+    """All departures of one replication with their flow, path, type and TEU; the paths are
+    those the trains run, after the dispatch rules that re-route (sim/engine/reroute.py)."""
     type_names = sorted({t for f in s.flows.values() for t in f.train_types})
     type_of = {t: i for i, t in enumerate(type_names)}
     parts = []
@@ -193,7 +195,7 @@ def plan_trains(s: Scenario, net: Network, streams: Streams) -> TrainPlan:
         return TrainPlan(empty_f, empty_i, empty_i, empty_i, empty_f, (), tuple(type_names))
     times = np.concatenate([p[0] for p in parts])
     order = np.argsort(times, kind="stable")
-    return TrainPlan(
+    plan = TrainPlan(
         depart_hours=times[order],
         flow=np.concatenate([p[1] for p in parts])[order],
         path=np.concatenate([p[2] for p in parts])[order].astype(np.int32),
@@ -203,3 +205,4 @@ def plan_trains(s: Scenario, net: Network, streams: Streams) -> TrainPlan:
         type_names=tuple(type_names),
         flow_markets=tuple(f.market for f in s.flows.values()),
     )
+    return reroute_trains(plan, net, streams)

@@ -11,6 +11,11 @@ rest are deferred. A rule's deferred trains leave in their planned order: at the
 while it throttles, at ``release_trains_per_day`` (or all at once) once it lifts. A train that
 finds deferred trains ahead of it under its rule queues behind them. Delay is measured from the
 planned departure (``TrainPlan.depart_hours``), so a deferred train counts as late.
+
+Re-routing (``reroute_via``) is not done here: it is decided at the planned departure, before
+the run (:mod:`sim.engine.reroute`), so a re-routed train reaches this loop already on its new
+path (it no longer passes the rule's node, so no rule holds it for that node). Rules that
+only re-route are not given to this loop at all (``Network.rules`` holds the others).
 """
 
 from __future__ import annotations

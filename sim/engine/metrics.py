@@ -69,6 +69,8 @@ def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:
     }
     if rec.visit_leave is not None:
         corridor.update(_held_corridor(rec))
+    if plan.rerouted is not None:  # only with a rule that re-routes (sim/engine/reroute.py)
+        corridor["trains_rerouted"] = float((departed & plan.rerouted).sum())
     flows = {}
     for k, fid in enumerate(plan.flow_ids):
         mine = (in_window if china_eu is None else in_window_all) & (plan.flow == k)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.config.dispatch import reroute_route
 from sim.config.distributions import Distribution
 from sim.config.scenario import Direction, Event, Scenario, event_hours
 from sim.stats import FloatArray, StepPath
@@ -114,6 +115,18 @@ class RulePlan:
 
 
 @dataclass(frozen=True)
+class ReroutePlan:
+    """A dispatch rule's re-routing resolved to indices (see sim/engine/reroute.py)."""
+
+    id: str
+    via: int
+    paths: frozenset[int]  # paths that pass ``via``: only their trains re-route
+    to_path: dict[int, int]  # flow index -> the path its re-routed trains take
+    share: float
+    active: tuple[tuple[float, float], ...]  # hours when planned departures may re-route
+
+
+@dataclass(frozen=True)
 class Network:
     nodes: tuple[NodePlan, ...]
     links: tuple[LinkPlan, ...]
@@ -121,7 +134,8 @@ class Network:
     path_index: dict[tuple[str, bool], int]
     warmup_hours: float
     end_hours: float
-    rules: tuple[RulePlan, ...] = ()
+    rules: tuple[RulePlan, ...] = ()  # the rules that hold departures (the Dispatcher's)
+    reroutes: tuple[ReroutePlan, ...] = ()  # the rules that re-route (before the run)
 
     def node_ids(self) -> list[str]:
         return [n.id for n in self.nodes]
@@ -196,6 +210,7 @@ def build_network(s: Scenario) -> Network:
         warmup_hours=s.run.warmup_days * 24.0,
         end_hours=end_hours,
         rules=_rule_plans(s, nodes, paths),
+        reroutes=_reroute_plans(s, nodes, paths, path_index),
     )
 
 
@@ -207,8 +222,8 @@ def _rule_plans(
     ids = [n.id for n in nodes]
     flow_ids = list(s.flows)
     for rid, rule in s.dispatch.items():
-        if not rule.enabled:
-            continue
+        if not rule.enabled or not rule.holds:
+            continue  # a rule that only re-routes acts before the run (_reroute_plans)
         via = ids.index(rule.via)
         flows = frozenset(
             k
@@ -218,14 +233,7 @@ def _rule_plans(
         suspended: list[tuple[float, float]] = []
         if rule.suspend_after_closed_days is not None:
             lag = rule.suspend_after_closed_days * 24.0
-            sched = nodes[via].schedule
-            ends = [*sched.times_hours[1:], math.inf]
-            for start, end, servers in zip(sched.times_hours, ends, sched.servers, strict=True):
-                if servers == 0 and end - start > lag:
-                    if suspended and suspended[-1][1] == start - lag:
-                        suspended[-1] = (suspended[-1][0], end)
-                    else:
-                        suspended.append((start + lag, end))
+            suspended.extend(closed_windows(nodes[via].schedule, lag))
         for period in rule.suspend_periods:
             a = event_hours(period.start, s.run.start_date, s.run.warmup_days)
             b = event_hours(period.end, s.run.start_date, s.run.warmup_days)
@@ -241,6 +249,64 @@ def _rule_plans(
                 throttle_above_trains=rule.throttle_above_trains,
                 throttle_trains_per_day=rule.throttle_trains_per_day,
                 release_trains_per_day=rule.release_trains_per_day,
+            )
+        )
+    return tuple(out)
+
+
+def closed_windows(schedule: Schedule, lag_hours: float) -> list[tuple[float, float]]:
+    """The times when a node has been closed (0 servers) for at least ``lag_hours``: from
+    ``lag_hours`` into each closure to its end, for closures longer than the lag. What both
+    ``suspend_after_closed_days`` and ``reroute_after_closed_days`` watch.
+
+    A closure during which something else changes (a handling factor) is two segments of the
+    schedule; they are joined first, so the lag counts from the start of the whole closure.
+    (Before re-routing shared this function, segments were joined only with no lag: a
+    suspension 5 days in restarted its count at the second segment.)"""
+    closures: list[tuple[float, float]] = []  # back-to-back closed segments joined
+    ends = [*schedule.times_hours[1:], math.inf]
+    for start, end, servers in zip(schedule.times_hours, ends, schedule.servers, strict=True):
+        if servers != 0:
+            continue
+        if closures and closures[-1][1] == start:
+            closures[-1] = (closures[-1][0], end)
+        else:
+            closures.append((start, end))
+    return [(start + lag_hours, end) for start, end in closures if end - start > lag_hours]
+
+
+def _reroute_plans(
+    s: Scenario,
+    nodes: tuple[NodePlan, ...],
+    paths: list[PathPlan],
+    path_index: dict[tuple[str, bool], int],
+) -> tuple[ReroutePlan, ...]:
+    """Enabled rules with ``reroute_via``: each covered flow's alternative path in its own
+    direction (:func:`sim.config.dispatch.reroute_route`), and the hours they are active."""
+    out = []
+    ids = [n.id for n in nodes]
+    route_nodes = {rid: list(r.nodes) for rid, r in s.routes.items()}
+    for rid, rule in s.dispatch.items():
+        if not rule.enabled or rule.reroute_via is None or rule.reroute_share is None:
+            continue
+        via = ids.index(rule.via)
+        to_path: dict[int, int] = {}
+        for k, (fid, flow) in enumerate(s.flows.items()):
+            covered = flow.market in rule.markets and (rule.flows is None or fid in rule.flows)
+            if not covered:
+                continue
+            alt = reroute_route(list(flow.routes), route_nodes, rule.via, rule.reroute_via)
+            if alt is not None:  # the check made sure a listed flow has one
+                to_path[k] = path_index[(alt, s.routes[alt].nodes[0] != flow.origin)]
+        lag = (rule.reroute_after_closed_days or 0.0) * 24.0
+        out.append(
+            ReroutePlan(
+                id=rid,
+                via=via,
+                paths=frozenset(i for i, p in enumerate(paths) if via in p.nodes),
+                to_path=to_path,
+                share=rule.reroute_share,
+                active=tuple(closed_windows(nodes[via].schedule, lag)),
             )
         )
     return tuple(out)

@@ -105,6 +105,9 @@ class TrainPlan:
     flow_ids: tuple[str, ...]
     type_names: tuple[str, ...]
     flow_markets: tuple[str, ...] = ()  # market of each flow (empty: all china_eu)
+    # per train: did a dispatch rule move it to another route (sim/engine/reroute.py)? None
+    # when no rule re-routes (``path`` is then the drawn route of every train)
+    rerouted: NDArray[np.bool_] | None = None
 
     def __len__(self) -> int:
         return len(self.depart_hours)

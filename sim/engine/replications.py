@@ -32,6 +32,7 @@ from sim.kpis import (
     HELD_NODE_UNITS,
     MARKET_NODE_UNITS,
     NODE_UNITS,
+    REROUTED_CORRIDOR_UNITS,
 )
 from sim.stats import estimate
 
@@ -105,8 +106,12 @@ def summarise(scenario: Scenario, outputs: list[ReplicationOutput], seed: int) -
     def block(values: dict[str, list[float]], units: dict[str, str]) -> dict[str, object]:
         return {k: estimate(v, conf).as_dict(units[k]) for k, v in values.items()}
 
-    # KPIs of finite room and of other markets exist only in scenarios that have them
-    corridor_units = _present({**CORRIDOR_UNITS, **HELD_CORRIDOR_UNITS}, outputs[0].kpis.corridor)
+    # KPIs of finite room, of other markets and of re-routing exist only in scenarios that
+    # have them
+    corridor_units = _present(
+        {**CORRIDOR_UNITS, **HELD_CORRIDOR_UNITS, **REROUTED_CORRIDOR_UNITS},
+        outputs[0].kpis.corridor,
+    )
     corridor = {k: [o.kpis.corridor[k] for o in outputs] for k in corridor_units}
     first_node = next(iter(outputs[0].kpis.nodes.values()), {})
     node_units = _present({**NODE_UNITS, **HELD_NODE_UNITS, **MARKET_NODE_UNITS}, first_node)

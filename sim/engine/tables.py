@@ -26,6 +26,7 @@ def train_columns(net: Network, rec: Records, replication: int) -> Columns:
     path_route = [p.route_id for p in net.paths]
     path_reverse = np.asarray([p.reverse for p in net.paths], dtype=bool)
     types = [*plan.type_names, ""]  # index -1 maps to ""
+    rerouted: Columns = {} if plan.rerouted is None else {"rerouted": plan.rerouted}
     return {
         "replication": np.full(n, replication, dtype=np.int32),
         "train": np.arange(n, dtype=np.int32),
@@ -37,6 +38,7 @@ def train_columns(net: Network, rec: Records, replication: int) -> Columns:
         "depart_day": _day(rec, plan.depart_hours),
         "arrive_day": _day(rec, rec.arrive_hours),
         "transit_days": (rec.arrive_hours - plan.depart_hours) / 24.0,
+        **rerouted,  # only with a rule that re-routes: was the train moved to ``route``?
     }
 
 

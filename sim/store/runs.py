@@ -160,6 +160,8 @@ class RunData:
         if kpi is not None and kpi.source != "summary":
             return self._estimate_from_values(metric, kpi.unit)
         block = self._check_name(metric)
+        if metric.kpi not in block:
+            return self._absent(metric)
         result: dict[str, Any] = block[metric.kpi]
         if kpi is not None and kpi.absent_is_zero and result["mean"] is None:
             return self._estimate_from_values(metric, kpi.unit)  # nothing to clear: 0 days
@@ -180,6 +182,14 @@ class RunData:
         block: dict[str, Any] = group[metric.name]
         return block
 
+    def _absent(self, metric: Metric) -> dict[str, Any]:
+        """A KPI this run does not have: zero where absence means none (trains re-routed in a
+        run without such a rule), else a one-line error rather than a KeyError."""
+        kpi = lookup(metric.scope, metric.kpi)
+        if kpi is not None and kpi.zero_when_absent:
+            return estimate([0.0] * self.replications, self.confidence).as_dict(kpi.unit)
+        raise ConfigError(str(self.path), (), f"no KPI '{metric.kpi}' in this run")
+
     def _estimate_from_values(self, metric: Metric, unit: str) -> dict[str, Any]:
         _, vals = self.values(metric)
         return estimate(vals.tolist(), self.confidence).as_dict(unit)
@@ -198,6 +208,8 @@ class RunData:
             pc.equal(t["kpi"], metric.kpi),
         )
         rows = t.filter(mask)
+        if rows.num_rows == 0 and kpi is not None and kpi.zero_when_absent:
+            return np.arange(self.replications, dtype=np.int64), np.zeros(self.replications)
         reps = np.asarray(rows["replication"].to_numpy(), dtype=np.int64)
         vals = np.asarray(rows["value"].to_numpy(zero_copy_only=False), dtype=float)
         order = np.argsort(reps, kind="stable")
