@@ -399,6 +399,19 @@ def test_a_supply_curve_falling_with_load_ends_with_exit_2(tmp_path: Path) -> No
     assert "fitted.supply" in out and "may not fall with load" in out
 
 
+def test_a_fitted_constant_without_a_direction_ends_with_exit_2(tmp_path: Path) -> None:
+    """Found by the fuzzer: a constant for one direction only passed validation, then the
+    choice raised KeyError('westbound')."""
+    doc = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    del doc["fitted"]["constant_usd_per_feu"]["westbound"]
+    bad = tmp_path / "history_choice.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    code, out = _run("backtest", "--params", str(bad))
+    assert code == 2
+    assert out.strip().count("\n") == 0
+    assert "fitted.constant_usd_per_feu: missing westbound" in out
+
+
 def test_a_fit_with_fewer_observations_than_parameters_ends_with_exit_2(tmp_path: Path) -> None:
     params = tmp_path / "history_choice.yaml"
     params.write_text(PARAMS.read_text(encoding="utf-8"), encoding="utf-8")

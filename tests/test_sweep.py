@@ -484,4 +484,13 @@ def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None
         return sum(f.teu_per_year or 0.0 for f in s.flows.values() if f.market == "china_eu")
 
     assert rail_teu(dear) == pytest.approx(rail_teu(as_run), rel=1e-9)  # 13,584: 2021's own
-    assert rail_teu(cheap) < 0.95 * rail_teu(dear)  # cheaper sea in H2: less rail
+    # the cheap point carries what the fitted choice gives 2021 with that H2 sea rate
+    cheap_run, cheap_raw = prepare(
+        RunRequest(
+            scenario_file=ROOT / "scenarios" / "history" / "2021.yaml",
+            overrides=("history.sea.half_year_rates_usd_per_feu.1=2000",),
+        )
+    )
+    assert history_teu(cheap_run, cheap_raw) is not None
+    assert rail_teu(cheap) == pytest.approx(rail_teu(cheap_run), rel=1e-9)
+    assert rail_teu(cheap) < rail_teu(dear) - 1000.0  # cheaper sea in H2: less rail

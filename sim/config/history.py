@@ -18,10 +18,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Direction = Literal["westbound", "eastbound"]
 DIRECTIONS: tuple[Direction, Direction] = ("westbound", "eastbound")
+
+
+def _both_directions(value: dict[Direction, float]) -> dict[Direction, float]:
+    """A per-direction figure must give both directions (the choice reads each)."""
+    missing = [d for d in DIRECTIONS if d not in value]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    return value
+
+
+PerDirection = Annotated[dict[Direction, float], AfterValidator(_both_directions)]
 
 
 class _Strict(BaseModel):
@@ -156,7 +167,7 @@ class Fitted(_Strict):
     """The parameters ``corridor fit-history`` fits, one set for every year."""
 
     cost_scale_usd: float = Field(gt=0, description="logit scale 1/mu, USD/FEU")
-    constant_usd_per_feu: dict[Direction, float]
+    constant_usd_per_feu: PerDirection
     sanctions_usd_per_feu: float = Field(ge=0, description="cost of the 2022 regime (D3)")
     sanctions_excluded_share: float = Field(
         ge=0,
@@ -191,7 +202,7 @@ class Assumptions(_Strict):
     reliability_weight: float = Field(ge=0, description="expected late days valued × this")
     sea_buffer_days: float = Field(ge=0)
     rail_buffer_days: float = Field(ge=0)
-    rail_free_days: dict[Direction, float]
+    rail_free_days: PerDirection
     queue_days_scale: float = Field(ge=0, description="border wait = scale × u / (1 - u)")
     teu_per_train: float = Field(gt=0)
     closure_wait_share: float = Field(
