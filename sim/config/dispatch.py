@@ -110,6 +110,10 @@ class DispatchRule(BaseModel):
             raise ValueError("throttle_above_trains and throttle_trains_per_day go together")
         return self
 
+    def covers(self, flow_id: str, market: str) -> bool:
+        """Does the rule apply to this flow (its market, and its id when ``flows`` is given)?"""
+        return market in self.markets and (self.flows is None or flow_id in self.flows)
+
     @property
     def holds(self) -> bool:
         """Does the rule hold departures back (suspend or throttle), not only re-route?"""
@@ -182,7 +186,7 @@ def _reroute_problems(
             ):
                 problems.append((("dispatch", rid, "flows", i), f"flow '{fid}' has no {through}"))
         return problems
-    covered = [routes for market, routes in flow_routes.values() if market in rule.markets]
+    covered = [routes for fid, (market, routes) in flow_routes.items() if rule.covers(fid, market)]
     if not any(reroute_route(r, route_nodes, rule.via, target) for r in covered):
         problems.append((("dispatch", rid, "reroute_via"), f"no flow of the rule has a {through}"))
     return problems

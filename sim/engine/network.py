@@ -226,9 +226,7 @@ def _rule_plans(
             continue  # a rule that only re-routes acts before the run (_reroute_plans)
         via = ids.index(rule.via)
         flows = frozenset(
-            k
-            for k, fid in enumerate(flow_ids)
-            if s.flows[fid].market in rule.markets and (rule.flows is None or fid in rule.flows)
+            k for k, fid in enumerate(flow_ids) if rule.covers(fid, s.flows[fid].market)
         )
         suspended: list[tuple[float, float]] = []
         if rule.suspend_after_closed_days is not None:
@@ -243,7 +241,7 @@ def _rule_plans(
             RulePlan(
                 id=rid,
                 via=via,
-                paths=frozenset(i for i, p in enumerate(paths) if via in p.nodes),
+                paths=_paths_through(via, paths),
                 flows=flows,
                 suspended=tuple(sorted(suspended)),
                 throttle_above_trains=rule.throttle_above_trains,
@@ -252,6 +250,11 @@ def _rule_plans(
             )
         )
     return tuple(out)
+
+
+def _paths_through(via: int, paths: list[PathPlan]) -> frozenset[int]:
+    """The paths that pass node ``via`` (the trains a dispatch rule can act on)."""
+    return frozenset(i for i, p in enumerate(paths) if via in p.nodes)
 
 
 def closed_windows(schedule: Schedule, lag_hours: float) -> list[tuple[float, float]]:
@@ -292,8 +295,7 @@ def _reroute_plans(
         via = ids.index(rule.via)
         to_path: dict[int, int] = {}
         for k, (fid, flow) in enumerate(s.flows.items()):
-            covered = flow.market in rule.markets and (rule.flows is None or fid in rule.flows)
-            if not covered:
+            if not rule.covers(fid, flow.market):
                 continue
             alt = reroute_route(list(flow.routes), route_nodes, rule.via, rule.reroute_via)
             if alt is not None:  # the check made sure a listed flow has one
@@ -303,7 +305,7 @@ def _reroute_plans(
             ReroutePlan(
                 id=rid,
                 via=via,
-                paths=frozenset(i for i, p in enumerate(paths) if via in p.nodes),
+                paths=_paths_through(via, paths),
                 to_path=to_path,
                 share=rule.reroute_share,
                 active=tuple(closed_windows(nodes[via].schedule, lag)),
