@@ -215,15 +215,6 @@ def markdown(rows: Sequence[YearRow]) -> str:
     return "\n".join(lines + (["", *notes] if notes else []))
 
 
-def _teu(x: float) -> str:
-    return f"{x:,.0f} TEU"
-
-
 def closure_note(year: int, c: ClosureSplit) -> str:
     """One line: where the choice sent the bookings of a year's rail closure (D7)."""
-    return (
-        f"{year}, rail closed: of {_teu(c.booked)} booked for the closed days, "
-        f"{_teu(c.waited)} waited and shipped after it (in the year's rail TEU), "
-        f"{_teu(c.middle_corridor)} went by the Middle Corridor, "
-        f"{_teu(c.rail_sea)} rail–sea via the Baltic and {_teu(c.sea)} by sea"
-    )
+    return f"{year}, {c.describe()}"

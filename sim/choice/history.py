@@ -90,6 +90,19 @@ class ClosureSplit:
     def sea(self) -> float:
         return self.booked - self.waited - self.middle_corridor - self.rail_sea
 
+    def describe(self) -> str:
+        """One line for the backtest and a run's printout: where the bookings went."""
+
+        def teu(x: float) -> str:
+            return f"{x:,.0f} TEU"
+
+        return (
+            f"rail closed: of {teu(self.booked)} booked for the closed days, "
+            f"{teu(self.waited)} waited and shipped after it (in the year's rail TEU), "
+            f"{teu(self.middle_corridor)} went by the Middle Corridor, "
+            f"{teu(self.rail_sea)} rail–sea via the Baltic and {teu(self.sea)} by sea"
+        )
+
     def __add__(self, other: ClosureSplit) -> ClosureSplit:
         return ClosureSplit(
             self.booked + other.booked,

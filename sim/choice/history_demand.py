@@ -100,6 +100,16 @@ class YearDemand:
         }
 
 
+def closure_of(block: dict[str, float]) -> ClosureSplit:
+    """The closure split back from a run summary's ``history_demand`` block."""
+    return ClosureSplit(
+        booked=block["closure_booked_teu"],
+        waited=block["closure_waited_teu"],
+        middle_corridor=block["closure_middle_corridor_teu"],
+        rail_sea=block["closure_rail_sea_teu"],
+    )
+
+
 def year_demand(
     scenario: Scenario,
     raw: RawScenario,

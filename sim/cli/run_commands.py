@@ -213,10 +213,6 @@ def print_history_demand(block: dict[str, float]) -> None:
         f"westbound, {block['rail_teu_eastbound']:,.0f} eastbound"
     )
     if block["closure_booked_teu"] > 0:
-        out.print(
-            f"rail closed: of {block['closure_booked_teu']:,.0f} TEU booked for the closed days, "
-            f"{block['closure_waited_teu']:,.0f} waited, "
-            f"{block['closure_middle_corridor_teu']:,.0f} went by the Middle Corridor, "
-            f"{block['closure_rail_sea_teu']:,.0f} rail–sea via the Baltic, "
-            f"{block['closure_sea_teu']:,.0f} by sea"
-        )
+        from sim.choice.history_demand import closure_of
+
+        out.print(closure_of(block).describe())
