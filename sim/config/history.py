@@ -112,7 +112,7 @@ class HistoryYear(_Strict):
         description="the fitted choice (params/history_choice.yaml, relative to the file that "
         "sets this); when given, `corridor run` sets the rail flows from it",
     )
-    market_teu_per_year: dict[Direction, float] = Field(
+    market_teu_per_year: PerDirection = Field(
         description="China↔EU container trade by direction (all modes)"
     )
     sea: SeaYear
@@ -121,9 +121,6 @@ class HistoryYear(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> HistoryYear:
-        missing = [d for d in DIRECTIONS if d not in self.market_teu_per_year]
-        if missing:
-            raise ValueError(f"market_teu_per_year: missing {', '.join(missing)}")
         if any(v <= 0 for v in self.market_teu_per_year.values()):
             raise ValueError("market_teu_per_year must be > 0 in both directions")
         return self
