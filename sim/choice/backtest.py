@@ -1,16 +1,15 @@
-"""Backtest: every history year from its own inputs, simulated at the fitted choice.
+"""Backtest: every history year from its own inputs, the demand ensemble's answer, simulated.
 
-For each year of ``scenarios/history/`` the fitted time-series choice (:mod:`sim.choice.history`)
-gives the rail demand per direction; the year's scenario is simulated with its rail flows
-carrying that demand (a few replications, the year's seed) and the TEU delivered through
+For each year of ``scenarios/history/`` the ensemble (every structure's posterior draws,
+weighed by the rule of ``params/demand/ensemble.yaml``) gives the rail demand per direction:
+its median is simulated (a few replications, the year's seed) and the TEU delivered through
 the 1520 network (the Middle Corridor routes excluded, as in Y1) is reported per direction
-with a 95 % interval across replications.
-
-Years with observations (2016–2023) show the error against Y1/Y2 and the leave-one-year-out
-error (the refit without that year predicting it). Years without (2024, 2025) are
-predictions; their interval is the range of the predictions of the full fit and of every
-leave-one-year-out refit (the fit's own uncertainty: how far the answer moves when one year
-of history is missing), each widened by the replication interval of the simulation.
+with a 95 % interval across replications. Beside it, the ensemble's predictive interval of
+the year (structures, parameters, the fitted discrepancy, the series' band and the
+simulation's noise), and for 2016–2023 whether the observation is inside it, in sample and
+with the year left out (PSIS-LOO, :mod:`sim.choice.weighing`). Years without observations
+(2024, 2025) are predictions: median with 50 % and 90 % intervals, in total, by direction and
+for the Middle Corridor.
 """
 
 from __future__ import annotations
@@ -20,17 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.choice.history import (
-    NO_CLOSURE,
-    ClosureSplit,
-    YearInputs,
-    YearResult,
-    run_chain,
-    year_inputs,
-)
+from sim.choice.demand_fit import Assessment, assess
+from sim.choice.ensemble import YearPrediction, predict_year, run
+from sim.choice.history import NO_CLOSURE, ClosureSplit
 from sim.choice.history_demand import china_eu_flows, is_westbound, share_1520, with_rail_demand
+from sim.choice.weighing import chain_of
 from sim.choice.year_chain import HistoryYearFile, history_chain
-from sim.config.history import HistoryChoice, Observed
 from sim.config.scenario import Scenario
 from sim.engine.replications import run_replication
 from sim.executors import map_ordered
@@ -56,13 +50,15 @@ class YearRow:
 
     year: int
     inputs: str
-    demand_teu: tuple[float, float]  # what the fitted choice asks of rail
+    prediction: YearPrediction  # the ensemble's, in sample for 2016–2023
     simulated: tuple[Estimate, Estimate, Estimate]  # westbound, eastbound, total delivered
     observed_total: float | None
     observed_westbound_share: float | None
-    loo_error: float | None  # leave-one-year-out relative error of the choice's total
-    interval: tuple[float, float] | None  # prediction interval of the total (no observation)
     closure: ClosureSplit = NO_CLOSURE  # both directions: where a rail closure's bookings went
+
+    @property
+    def demand_teu(self) -> tuple[float, float]:
+        return self.prediction.demand_teu
 
     @property
     def error(self) -> float | None:
@@ -93,87 +89,58 @@ def inputs_summary(f: HistoryYearFile) -> str:
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """Everything the backtest needs before simulating."""
+class Backtest:
+    """The rows and the ensemble's assessment they came from."""
 
-    files: list[HistoryYearFile]
-    inputs: list[YearInputs]
-    results: list[YearResult]
-    loo_error: dict[int, float]  # year -> relative error of its leave-one-out prediction
-    spread: dict[int, tuple[float, float]]  # predicted year -> (min, max) over the refits,
-    # as ratios to the full fit's prediction
-
-
-def prepare(history: Path, params: HistoryChoice, observed: Observed) -> Prepared:
-    """The chain of years, the fitted choice's answer, and the leave-one-out errors."""
-    files = history_chain(history)
-    a = params.assumptions
-    inputs = [year_inputs(f.history, a) for f in files]
-    results = run_chain(inputs, params.fitted, a)
-    loo_error: dict[int, float] = {}
-    loo_runs: list[list[YearResult]] = []
-    for year, fitted in sorted(params.leave_one_out.items()):
-        run = run_chain(inputs, fitted, a)
-        loo_runs.append(run)
-        obs = observed.years.get(year)
-        mine = next((r for r in run if r.year == year), None)
-        if obs is not None and mine is not None:
-            loo_error[year] = mine.total_teu / obs.total_teu - 1.0
-    spread: dict[int, tuple[float, float]] = {}
-    for k, r in enumerate(results):
-        if r.year in observed.years or r.total_teu <= 0:
-            continue
-        ratios = [1.0] + [run[k].total_teu / r.total_teu for run in loo_runs]
-        spread[r.year] = (min(ratios), max(ratios))
-    return Prepared(files, inputs, results, loo_error, spread)
+    rows: list[YearRow]
+    assessment: Assessment
 
 
 def backtest(
     history: Path,
-    params: HistoryChoice,
-    observed: Observed,
+    ensemble_file: Path,
     replications: int,
     workers: int = 1,
     horizon_days: float | None = None,
     years: Sequence[int] = (),
-) -> list[YearRow]:
-    """Simulate every year (or ``years``) at the fitted demand; one row per year."""
-    prep = prepare(history, params, observed)
+) -> Backtest:
+    """Simulate every year (or ``years``) at the ensemble's median demand; one row per year."""
+    files = history_chain(history)
+    fit_years = sorted(y for y in (f.history.year for f in files) if y <= 2023)
+    a = assess(ensemble_file, history, fit_years, write=False)
+    ens = a.ensemble
+    chain = chain_of(history, ens.members[0].model.assumptions)
+    er = run(ens, chain, 2000, ens.ensemble.seed)
     rows = []
-    for f, r in zip(prep.files, prep.results, strict=True):
-        if years and r.year not in years:
+    for f in files:
+        y = f.history.year
+        if years and y not in years:
             continue
-        s = with_rail_demand(f.scenario, r.teu)
+        pred = predict_year(ens, er, y, ens.ensemble.seed)
+        s = with_rail_demand(f.scenario, pred.demand_teu)
         if horizon_days is not None:
             s = s.model_copy(
                 update={"run": s.run.model_copy(update={"horizon_days": horizon_days})}
             )
         jobs = [(s, k, s.run.seed) for k in range(replications)]
         reps = list(map_ordered(_delivered_1520, jobs, workers))
-        west = estimate([w for w, _ in reps])
-        east = estimate([e for _, e in reps])
-        total = estimate([w + e for w, e in reps])
-        obs = observed.years.get(r.year)
-        interval = None
-        if r.year in prep.spread and total.mean > 0:
-            lo, hi = prep.spread[r.year]
-            low = total.ci_low if total.n > 1 else total.mean
-            high = total.ci_high if total.n > 1 else total.mean
-            interval = (low * lo, high * hi)
+        obs = ens.observed.years.get(y)
         rows.append(
             YearRow(
-                year=r.year,
+                year=y,
                 inputs=inputs_summary(f),
-                demand_teu=r.teu,
-                simulated=(west, east, total),
+                prediction=pred,
+                simulated=(
+                    estimate([w for w, _ in reps]),
+                    estimate([e for _, e in reps]),
+                    estimate([w + e for w, e in reps]),
+                ),
                 observed_total=obs.total_teu if obs else None,
                 observed_westbound_share=obs.westbound_share if obs else None,
-                loo_error=prep.loo_error.get(r.year),
-                interval=interval,
-                closure=r.closure[0] + r.closure[1],
+                closure=er.closure(y),
             )
         )
-    return rows
+    return Backtest(rows, a)
 
 
 def _k(x: float) -> str:
@@ -190,28 +157,49 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x:+.1%}"
 
 
-def markdown(rows: Sequence[YearRow]) -> str:
-    """The backtest as a Markdown table, observed years first, then predictions."""
+def markdown(bt: Backtest) -> str:
+    """The backtest as Markdown: observed years (in sample), then predictions."""
     head = (
-        "| year | inputs | choice W / E | simulated W [95% CI] | simulated E [95% CI] | "
-        "simulated total | observed (Y1) | error | W share sim / obs | leave-one-out error |\n"
-        "|---|---|---|---|---|---|---|---|---|---|"
+        "| year | inputs | ensemble median [90 %] | observed (Y1) | inside 90 % | "
+        "simulated W / E [95 % CI] | simulated total | error | W share sim / obs |\n"
+        "|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
-    for r in rows:
-        total = _est(r.simulated[2])
-        if r.interval is not None:
-            total = f"**{_k(r.simulated[2].mean)}** [{_k(r.interval[0])}–{_k(r.interval[1])}]"
+    predicted = []
+    for r in bt.rows:
+        p = r.prediction.total
         obs = "prediction" if r.observed_total is None else f"{r.observed_total:,.0f}"
+        inside = "—" if r.observed_total is None else ("yes" if p.contains(r.observed_total, 90) else "no")
         share = f"{r.westbound_share:.1%}"
         if r.observed_westbound_share is not None:
             share += f" / {r.observed_westbound_share:.1%}"
         lines.append(
-            f"| {r.year} | {r.inputs} | {_k(r.demand_teu[0])} / {_k(r.demand_teu[1])} | "
-            f"{_est(r.simulated[0])} | {_est(r.simulated[1])} | {total} | {obs} | "
-            f"{_pct(r.error)} | {share} | {_pct(r.loo_error)} |"
+            f"| {r.year} | {r.inputs} | {_k(p.median)} [{_k(p.low90)}–{_k(p.high90)}] | {obs} | "
+            f"{inside} | {_est(r.simulated[0])} / {_est(r.simulated[1])} | "
+            f"{_est(r.simulated[2])} | {_pct(r.error)} | {share} |"
         )
-    notes = [closure_note(r.year, r.closure) for r in rows if r.closure.booked > 0]
+        if r.observed_total is None:
+            predicted.append(r)
+    if predicted:
+        lines += [
+            "",
+            "| predicted year | quantity | median | 50 % interval | 90 % interval | "
+            "low end from | high end from |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in predicted:
+            p = r.prediction
+            for label, iv in (
+                ("total", p.total),
+                ("westbound", p.westbound),
+                ("eastbound", p.eastbound),
+                ("Middle Corridor", p.middle_corridor),
+            ):
+                lines.append(
+                    f"| {r.year} | {label} | {_k(iv.median)} | {_k(iv.low50)}–{_k(iv.high50)} | "
+                    f"{_k(iv.low90)}–{_k(iv.high90)} | {iv.low_driver} | {iv.high_driver} |"
+                )
+    notes = [closure_note(r.year, r.closure) for r in bt.rows if r.closure.booked > 0]
     return "\n".join(lines + (["", *notes] if notes else []))
 
 

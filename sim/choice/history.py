@@ -1,32 +1,18 @@
-"""The time-series choice: how much of the China↔EU market takes the 1520 rail route in a year.
+"""The time-series choice: how much of the China↔EU market takes the 1520 rail route (and the
+Middle Corridor) in each half-year, from that half's inputs and one parameter vector.
 
-Fast by design (microseconds per year), so that ``corridor fit-history`` can evaluate it
-thousands of times; ``corridor backtest`` then simulates each year at the fitted demand.
+This module turns years of history (their scenario's ``history`` block and the shared
+assumptions) into the flat arrays the compiled core (:mod:`sim.choice.kernel`, where the
+equations are written out) runs, and its outputs back into per-year results. A year is two
+half-years, each cut at closure edges into periods of constant availability; the adjustment
+carries from one half-year to the next, so years run as a chain.
 
-The choice runs per half-year, with that half's sea rate (S8 readings are dated), capacity
-and sanctions; the adjustment carries over from one half to the next. Per half-year,
-direction d and cargo class c (value of time v_c), in USD per FEU:
-
-    sea  = sea rate_d + v_c × (sea days + buffer + reliability_weight × (1 − on-time) × late days)
-    rail = base rate_d × (1 + a × u_d^b) + constant_d + sanctions cost × sanctions share
-           + v_c × (free rail days_d + border wait(u_d) + buffer)
-
-with u_d = rail TEU_d / border capacity_d (train pairs/day × TEU/train × 365). The static
-choice is a binary logit times the share of the market the services reach (a logistic
-coverage trend: the CR Express build-out to more cities, which no input measures),
-p* = coverage(t) × Σ_c share_c / (1 + exp((rail − sea) / scale)). Shippers adjust
-partially: this year's share p = θ p* + (1 − θ) p_previous, θ = θ_up when rail gains and
-θ_down when it loses (θ = 1: the static choice). The
-load u depends on p and the price and wait on u, so p is a fixed point, found per direction
-by bracketing (the right-hand side falls as p rises: one root).
-
-Closures re-time and re-route demand inside the year: each half is cut into periods of
-constant availability; while rail is closed its bookings split by the shares of the
-assumptions (D7): some wait and ship after the reopening (they stay in the year's rail
-volume), some go by the Middle Corridor as far as the Caspian crossing has room (MC2), some
-rail–sea via the Baltic, and the rest by sea. Only the waiting share is 1520 transit into the
-EU (what Y1 counts); the others are reported beside it (``YearResult.closure``). While Suez
-is closed the sea route takes the Cape's days.
+Closures re-time and re-route demand inside the year: while rail is closed its bookings
+split by the shares of the assumptions (D7): some wait and ship after the reopening (they
+stay in the year's rail volume), some go by the Middle Corridor as far as the Caspian
+crossing has room (MC2), some rail–sea via the Baltic, and the rest by sea. Only the waiting
+share is 1520 transit into the EU (what Y1 counts); the others are reported beside it
+(``YearResult.closure``). While Suez is closed the sea route takes the Cape's days.
 """
 
 from __future__ import annotations
@@ -37,44 +23,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.optimize import brentq
+import numpy as np
 
-from sim.config.history import DIRECTIONS, Assumptions, Fitted, HistoryYear, SupplyCurve
+from sim.choice import kernel as K
+from sim.config.demand import Assumptions, DemandStructure
+from sim.config.history import HistoryYear
 
 DAYS_PER_YEAR = 365.0
-SATURATION_U = 0.95  # beyond this the steady-state wait formula is replaced by a fluid backlog
-
-
-@dataclass(frozen=True)
-class Period:
-    """A stretch of a half-year with constant availability."""
-
-    weight: float  # fraction of the half-year
-    rail_open: bool
-    suez_open: bool
-
-
-@dataclass(frozen=True)
-class Half:
-    """What changes between the halves of a year: sea rate, capacity, sanctions, closures."""
-
-    sea_rate_usd: tuple[float, float]  # westbound, eastbound
-    capacity_teu: tuple[float, float]  # per direction in the half-year
-    sanctions_share: float  # of the half-year under the 2022 regime
-    periods: tuple[Period, ...]
-    mid_year: float  # decimal year at the half's middle (the coverage trend's clock)
-
-
-@dataclass(frozen=True)
-class YearInputs:
-    """One year's numbers, resolved from its scenario and the shared assumptions."""
-
-    year: int
-    market_teu: tuple[float, float]  # per year, westbound, eastbound
-    rail_base_usd: tuple[float, float]
-    sea_days: float  # Suez transit + buffer + valued lateness
-    cape_extra_days: float
-    halves: tuple[Half, Half]
+MAX_PERIODS = 9  # periods in one half-year: at most 4 closures (HistoryYear refuses more)
+FloatArray = K.FloatArray
 
 
 @dataclass(frozen=True)
@@ -116,16 +73,28 @@ NO_CLOSURE = ClosureSplit()
 
 
 @dataclass(frozen=True)
+class YearInputs:
+    """One year's numbers, resolved: two rows of the kernel's half-year table and their
+    periods (weight, rail open, Suez open)."""
+
+    year: int
+    halves: FloatArray  # [2, N_HALF_COLUMNS]
+    periods: FloatArray  # [2, MAX_PERIODS, 3]
+
+
+@dataclass(frozen=True)
 class YearResult:
     """The choice's answer for one year (two half-years)."""
 
     year: int
-    teu: tuple[float, float]  # per direction, the year
+    teu: tuple[float, float]  # 1520 rail per direction, the year
     first_half_teu: tuple[float, float]
     state: tuple[float, float]  # share of the market in H2: where next year starts from
     static_share: tuple[float, float]  # p* of H2 at the solved load (no inertia)
     load: tuple[float, float]  # the year's mean u = TEU / capacity
     rail_rate_usd: tuple[float, float]  # the year's mean through rate
+    middle_corridor_teu: tuple[float, float] = (0.0, 0.0)
+    border_wait_days: tuple[float, float] = (0.0, 0.0)  # the year's mean wait at the choice's load
     closure: tuple[ClosureSplit, ClosureSplit] = (NO_CLOSURE, NO_CLOSURE)  # per direction
 
     @property
@@ -137,184 +106,114 @@ class YearResult:
         return self.teu[0] / self.total_teu if self.total_teu > 0 else 0.0
 
 
-def supply_rate_usd(base_usd: float, load: float, curve: SupplyCurve) -> float:
-    """Through rail rate at this load (TEU / capacity): the base rate at zero load."""
-    return float(base_usd * (1.0 + curve.a * max(load, 0.0) ** curve.b))
+@dataclass(frozen=True)
+class DemandModel:
+    """A structure's switches and the assumptions as the kernel takes them."""
 
+    flags: K.IntArray
+    values_usd_per_feu: FloatArray
+    shares: FloatArray
+    constants: FloatArray
+    assumptions: Assumptions
 
-def border_wait_days(load: float, scale_days: float) -> float:
-    """Mean wait at the border: scale × u / (1 − u) below saturation (the M/M/1 shape), plus
-    the mean age of a fluid backlog growing for a half-year above capacity."""
-    u = min(max(load, 0.0), SATURATION_U)
-    wait = scale_days * u / (1.0 - u)
-    if load > 1.0:
-        wait += (load - 1.0) / load * DAYS_PER_YEAR / 4.0
-    return wait
-
-
-def _logistic(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def coverage_share(mid_year: float, fit: Fitted) -> float:
-    """The share of the market within reach of rail services at this time (1 without a
-    coverage trend)."""
-    c = fit.coverage
-    if c is None:
-        return 1.0
-    return _logistic(c.rate_per_year * (mid_year - c.midpoint_year))
-
-
-def static_share(
-    inp: YearInputs,
-    half: Half,
-    d: int,
-    suez_open: bool,
-    load: float,
-    fit: Fitted,
-    a: Assumptions,
-) -> float:
-    """p*: the share of direction d's market choosing rail at this load, no inertia."""
-    rail_rate = supply_rate_usd(inp.rail_base_usd[d], load, fit.supply)
-    direction = DIRECTIONS[d]
-    rail_fixed = (
-        rail_rate
-        + fit.constant_usd_per_feu[direction]
-        + fit.sanctions_usd_per_feu * half.sanctions_share
-    )
-    rail_days = a.rail_free_days[direction] + border_wait_days(load, a.queue_days_scale)
-    rail_days += a.rail_buffer_days
-    sea_days = inp.sea_days + (0.0 if suez_open else inp.cape_extra_days)
-    total = 0.0
-    for cls in a.classes.values():
-        v = cls.value_of_time_usd_per_feu_day
-        gap = (half.sea_rate_usd[d] + v * sea_days) - (rail_fixed + v * rail_days)
-        total += cls.share * _logistic(gap / fit.cost_scale_usd)
-    reach = coverage_share(half.mid_year, fit)
-    return reach * total * (1.0 - fit.sanctions_excluded_share * half.sanctions_share)
-
-
-def adjusted_share(star: float, previous: float, fit: Fitted) -> float:
-    """Partial adjustment from the last half-year's share towards this one's static choice:
-    the rate when rail gains, or the one when it loses (rate 1: the static choice)."""
-    theta = fit.adjustment_rate_up if star > previous else fit.adjustment_rate_down
-    return theta * star + (1.0 - theta) * previous
-
-
-def _half_share(
-    inp: YearInputs, half: Half, d: int, fit: Fitted, a: Assumptions, previous: float | None
-) -> tuple[float, float, float]:
-    """(share carried, p* at the solved load, load) for direction d in one half-year;
-    ``previous`` None means no inertia. The share carried counts closed periods at zero."""
-    cap = half.capacity_teu[d]
-    market = inp.market_teu[d] / 2.0
-
-    def response(p: float) -> tuple[float, float]:
-        load = p * market / cap
-        total = 0.0
-        star_mean = 0.0
-        for period in half.periods:
-            star = static_share(inp, half, d, period.suez_open, load, fit, a)
-            star_mean += period.weight * star
-            x = star if previous is None else adjusted_share(star, previous, fit)
-            total += period.weight * (x if period.rail_open else a.closure_wait_share * x)
-        return total, star_mean
-
-    def gap(p: float) -> float:
-        return response(p)[0] - p
-
-    if gap(0.0) <= 0.0:
-        return 0.0, response(0.0)[1], 0.0
-    p = float(brentq(gap, 0.0, 1.0, xtol=1e-12, rtol=1e-10))
-    return p, response(p)[1], p * market / cap
-
-
-def closure_split(
-    inp: YearInputs,
-    half: Half,
-    d: int,
-    fit: Fitted,
-    a: Assumptions,
-    previous: float,
-    load: float,
-) -> ClosureSplit:
-    """Where direction d's bookings of the closed periods of a half went, at the solved load:
-    the shares of the assumptions, the Middle Corridor's capped by its spare room over the
-    closed days (what does not fit goes to sea)."""
-    market = inp.market_teu[d] / 2.0
-    half_days = DAYS_PER_YEAR / 2.0
-    out = NO_CLOSURE
-    for period in half.periods:
-        if period.rail_open:
-            continue
-        star = static_share(inp, half, d, period.suez_open, load, fit, a)
-        booked = adjusted_share(star, previous, fit) * market * period.weight
-        room = a.middle_corridor_spare_teu_per_year * period.weight * half_days / DAYS_PER_YEAR
-        out = out + ClosureSplit(
-            booked=booked,
-            waited=a.closure_wait_share * booked,
-            middle_corridor=min(a.closure_middle_corridor_share * booked, room),
-            rail_sea=a.closure_rail_sea_share * booked,
+    @classmethod
+    def of(cls, structure: DemandStructure, a: Assumptions) -> DemandModel:
+        exclusion = {"permanent": 0, "decays": 1, "returns": 2}[structure.exclusion]
+        coverage = {"none": 0, "logistic": 1, "observed": 2}[structure.coverage]
+        consts = np.zeros(K.N_CONSTANTS)
+        consts[K.C_FREE_W] = a.rail_free_days["westbound"]
+        consts[K.C_FREE_E] = a.rail_free_days["eastbound"]
+        consts[K.C_RAIL_BUFFER] = a.rail_buffer_days
+        consts[K.C_WAIT_SHARE] = a.closure_wait_share
+        consts[K.C_MC_DAYS] = a.middle_corridor.days
+        return cls(
+            flags=np.asarray([exclusion, coverage], dtype=np.int64),
+            values_usd_per_feu=K.as_float([2.0 * c.value_usd_per_teu for c in a.classes.values()]),
+            shares=K.as_float([c.share for c in a.classes.values()]),
+            constants=consts,
+            assumptions=a,
         )
-    return out
 
 
-def solve_year(
-    inp: YearInputs, fit: Fitted, a: Assumptions, previous: tuple[float, float] | None
-) -> YearResult:
-    """The year's rail volume per direction, half-year by half-year, given the share the
-    last half-year ended with (None: the first year, which starts from ``initial_ratio`` ×
-    its own static choice)."""
-    teu = [0.0, 0.0]
-    first = [0.0, 0.0]
-    state = [0.0, 0.0]
-    stars = [0.0, 0.0]
-    loads = [0.0, 0.0]
-    rates = [0.0, 0.0]
-    closure = [NO_CLOSURE, NO_CLOSURE]
-    for d in range(2):
-        if previous is None:
-            p_static, _, _ = _half_share(inp, inp.halves[0], d, fit, a, None)
-            prev = fit.initial_ratio * p_static
-        else:
-            prev = previous[d]
-        for h, half in enumerate(inp.halves):
-            p, star, load = _half_share(inp, half, d, fit, a, prev)
-            if not all(period.rail_open for period in half.periods):
-                closure[d] = closure[d] + closure_split(inp, half, d, fit, a, prev, load)
-            volume = p * inp.market_teu[d] / 2.0
-            teu[d] += volume
-            if h == 0:
-                first[d] = volume
-            stars[d] = star
-            loads[d] += load / 2.0
-            rates[d] += supply_rate_usd(inp.rail_base_usd[d], load, fit.supply) / 2.0
-            prev = p
-        state[d] = prev
-    return YearResult(
-        year=inp.year,
-        teu=(teu[0], teu[1]),
-        first_half_teu=(first[0], first[1]),
-        state=(state[0], state[1]),
-        static_share=(stars[0], stars[1]),
-        load=(loads[0], loads[1]),
-        rail_rate_usd=(rates[0], rates[1]),
-        closure=(closure[0], closure[1]),
+@dataclass(frozen=True)
+class Chain:
+    """Years stacked for the kernel."""
+
+    years: tuple[int, ...]
+    halves: FloatArray  # [2 × years, N_HALF_COLUMNS]
+    periods: FloatArray  # [2 × years, MAX_PERIODS, 3]
+
+    @classmethod
+    def of(cls, inputs: Sequence[YearInputs]) -> Chain:
+        return cls(
+            years=tuple(i.year for i in inputs),
+            halves=K.as_float(np.concatenate([i.halves for i in inputs])),
+            periods=K.as_float(np.concatenate([i.periods for i in inputs])),
+        )
+
+    def upto(self, year: int) -> Chain:
+        """The chain cut after ``year``."""
+        n = sum(1 for y in self.years if y <= year)
+        return Chain(self.years[:n], self.halves[: 2 * n], self.periods[: 2 * n])
+
+
+def evaluate(chain: Chain, model: DemandModel, theta: FloatArray) -> FloatArray:
+    """The kernel's outputs [half-year, direction, O_*] for one parameter vector."""
+    return K.run_kernel(
+        theta,
+        model.flags,
+        model.values_usd_per_feu,
+        model.shares,
+        chain.halves,
+        chain.periods,
+        model.constants,
     )
 
 
-def run_chain(years: Sequence[YearInputs], fit: Fitted, a: Assumptions) -> list[YearResult]:
-    """Every year in order, each starting from the one before (partial adjustment)."""
-    out: list[YearResult] = []
-    previous: tuple[float, float] | None = None
-    for inp in years:
-        result = solve_year(inp, fit, a, previous)
-        out.append(result)
-        previous = result.state
-    return out
+def results(chain: Chain, model: DemandModel, theta: FloatArray) -> list[YearResult]:
+    """Every year of the chain, each starting from the one before (partial adjustment)."""
+    out = evaluate(chain, model, theta)
+    a = model.assumptions
+    years = []
+    for k, year in enumerate(chain.years):
+        h1, h2 = 2 * k, 2 * k + 1
+        market = chain.halves[h1 : h2 + 1, K.H_MARKET_W : K.H_MARKET_E + 1] * theta[K.MARKET]
+        teu = (out[h1, :, K.O_SHARE] * market[0]) + (out[h2, :, K.O_SHARE] * market[1])
+        first = out[h1, :, K.O_SHARE] * market[0]
+        closure = [NO_CLOSURE, NO_CLOSURE]
+        for d in range(2):
+            for h in (h1, h2):
+                booked = float(out[h, d, K.O_BOOKED])
+                if booked > 0.0:
+                    closed = float(np.sum(chain.periods[h, :, 0] * (chain.periods[h, :, 1] < 0.5)))
+                    room = a.middle_corridor_spare_teu_per_year * closed / 2.0
+                    closure[d] = closure[d] + ClosureSplit(
+                        booked=booked,
+                        waited=a.closure_wait_share * booked,
+                        middle_corridor=min(a.closure_middle_corridor_share * booked, room),
+                        rail_sea=a.closure_rail_sea_share * booked,
+                    )
+
+        def pair(x: FloatArray) -> tuple[float, float]:
+            return float(x[0]), float(x[1])
+
+        years.append(
+            YearResult(
+                year=year,
+                teu=pair(teu),
+                first_half_teu=pair(first),
+                state=pair(out[h2, :, K.O_SHARE]),
+                static_share=pair(out[h2, :, K.O_STAR]),
+                load=pair(0.5 * (out[h1, :, K.O_LOAD] + out[h2, :, K.O_LOAD])),
+                rail_rate_usd=pair(0.5 * (out[h1, :, K.O_RATE] + out[h2, :, K.O_RATE])),
+                middle_corridor_teu=pair(out[h1, :, K.O_MC_TEU] + out[h2, :, K.O_MC_TEU]),
+                border_wait_days=pair(
+                    0.5 * (out[h1, :, K.O_WAIT_DAYS] + out[h2, :, K.O_WAIT_DAYS])
+                ),
+                closure=(closure[0], closure[1]),
+            )
+        )
+    return years
 
 
 # --- from scenarios to inputs ---------------------------------------------------------------
@@ -325,8 +224,9 @@ def _halves(year: int) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]
     return (dt.date(year, 1, 1), mid), (mid, dt.date(year + 1, 1, 1))
 
 
-def periods_of(h: HistoryYear, span: tuple[dt.date, dt.date]) -> tuple[Period, ...]:
-    """Cut a stretch of the year at every closure edge; weights are fractions of it."""
+def periods_of(h: HistoryYear, span: tuple[dt.date, dt.date]) -> FloatArray:
+    """Cut a stretch of the year at every closure edge: rows of (weight, rail open, Suez
+    open), weights fractions of the stretch, padded with zero-weight rows."""
     y0, y1 = span
     length = (y1 - y0).days
     spans = []
@@ -340,51 +240,80 @@ def periods_of(h: HistoryYear, span: tuple[dt.date, dt.date]) -> tuple[Period, .
             spans.append((c.option, a, b))
             cuts.update((a, b))
     edges = sorted(cuts)
-    out: list[Period] = []
-    for a, b in itertools.pairwise(edges):
+    out = np.zeros((MAX_PERIODS, 3))
+    for k, (a, b) in enumerate(itertools.pairwise(edges)):
         mid = (a + b) / 2
         rail = not any(o == "rail" and s <= mid < e for o, s, e in spans)
         suez = not any(o == "suez" and s <= mid < e for o, s, e in spans)
-        out.append(Period((b - a) / length, rail, suez))
-    return tuple(out)
+        out[k] = ((b - a) / length, float(rail), float(suez))
+    return out
 
 
-def year_inputs(h: HistoryYear, a: Assumptions) -> YearInputs:
-    """Resolve a year's block: halves, eastbound rates by ratio unless given, capacity in TEU."""
-    rail_w = h.rail.rate_usd_per_feu
-    rail_e = h.rail.eastbound_rate_usd_per_feu
+def decimal_year(d: dt.date) -> float:
+    """The date as a decimal year (1 Jul 2022 → 2022.5)."""
+    start = dt.date(d.year, 1, 1)
+    return d.year + (d - start).days / (dt.date(d.year + 1, 1, 1) - start).days
+
+
+def coverage_observed(t: float, a: Assumptions) -> float:
+    """V1's trains at time t (log-linear between years' middles, held beyond the ends and
+    after the reference year) over the reference year's."""
+    points = sorted((y + 0.5, math.log(v)) for y, v in a.coverage_trains.items())
+    ref = math.log(a.coverage_trains[a.coverage_reference_year])
+    t = min(t, a.coverage_reference_year + 0.5)
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    return math.exp(float(np.interp(t, xs, ys)) - ref)
+
+
+Capacity = tuple[tuple[float, float], tuple[float, float]]  # per half, per direction, TEU/half
+
+
+def year_inputs(h: HistoryYear, a: Assumptions, capacity_teu: Capacity | None = None) -> YearInputs:
+    """Resolve a year's block into the kernel's two half-year rows. The border's capacity per
+    half and direction comes from ``capacity_teu`` when given (the network's), else from the
+    block's train pairs × TEU per train."""
     late = a.reliability_weight * (1.0 - h.sea.on_time_share) * h.sea.late_days
     sea_rates = h.sea.half_year_rates_usd_per_feu or [h.sea.rate_usd_per_feu] * 2
     pairs = h.rail.half_year_border_train_pairs_per_day or [h.rail.border_train_pairs_per_day] * 2
     east_ratio = (
         h.sea.eastbound_rate_usd_per_feu / h.sea.rate_usd_per_feu
         if h.sea.eastbound_rate_usd_per_feu is not None and h.sea.rate_usd_per_feu > 0
-        else a.eastbound_sea_rate_ratio
+        else math.nan
     )
-    halves = []
+    rail_w = h.rail.rate_usd_per_feu
+    rail_e = h.rail.eastbound_rate_usd_per_feu
+    rail_e = rail_w * a.eastbound_rail_rate_ratio if rail_e is None else rail_e
+    sanctions_start = None if h.rail.sanctions_from is None else h.rail.sanctions_from
+    rows = np.zeros((2, K.N_HALF_COLUMNS))
+    periods = np.zeros((2, MAX_PERIODS, 3))
     for k, span in enumerate(_halves(h.year)):
-        cap = pairs[k] * a.teu_per_train * DAYS_PER_YEAR / 2.0
-        sanctions = 0.0
-        if h.rail.sanctions_from is not None:
-            start = max(h.rail.sanctions_from, span[0])
-            sanctions = max(0, (span[1] - start).days) / (span[1] - span[0]).days
-        halves.append(
-            Half(
-                sea_rate_usd=(sea_rates[k], sea_rates[k] * east_ratio),
-                capacity_teu=(cap, cap),
-                sanctions_share=sanctions,
-                periods=periods_of(h, span),
-                mid_year=h.year + 0.25 + 0.5 * k,
-            )
-        )
-    return YearInputs(
-        year=h.year,
-        market_teu=(h.market_teu_per_year["westbound"], h.market_teu_per_year["eastbound"]),
-        rail_base_usd=(
-            rail_w,
-            rail_e if rail_e is not None else rail_w * a.eastbound_rail_rate_ratio,
-        ),
-        sea_days=h.sea.transit_days + a.sea_buffer_days + late,
-        cape_extra_days=h.sea.cape_extra_days,
-        halves=(halves[0], halves[1]),
-    )
+        row = rows[k]
+        mid = h.year + 0.25 + 0.5 * k
+        row[K.H_SEA_W] = sea_rates[k]
+        row[K.H_SEA_E] = sea_rates[k] * east_ratio
+        row[K.H_RAIL_W] = rail_w
+        row[K.H_RAIL_E] = rail_e
+        if capacity_teu is None:
+            cap = pairs[k] * a.teu_per_train * DAYS_PER_YEAR / 2.0
+            row[K.H_CAP_W] = row[K.H_CAP_E] = cap
+        else:
+            row[K.H_CAP_W], row[K.H_CAP_E] = capacity_teu[k]
+        if sanctions_start is not None:
+            start = max(sanctions_start, span[0])
+            row[K.H_SANCT] = max(0, (span[1] - start).days) / (span[1] - span[0]).days
+            row[K.H_SANCT_YEARS] = max(0.0, mid - decimal_year(sanctions_start))
+        row[K.H_MID] = mid
+        row[K.H_COV_OBS] = coverage_observed(mid, a)
+        row[K.H_SEA_DAYS] = h.sea.transit_days + a.sea_buffer_days + late
+        row[K.H_CAPE_DAYS] = h.sea.cape_extra_days
+        row[K.H_MARKET_W] = h.market_teu_per_year["westbound"] / 2.0
+        row[K.H_MARKET_E] = h.market_teu_per_year["eastbound"] / 2.0
+        row[K.H_WAIT0] = a.border_wait.base_days
+        row[K.H_WAIT1] = a.border_wait.scale_days
+        row[K.H_WAIT2] = a.border_wait.power
+        row[K.H_MC_RATE_W] = rail_w + a.middle_corridor.rate_premium_usd_per_feu
+        row[K.H_MC_RATE_E] = rail_e + a.middle_corridor.rate_premium_usd_per_feu
+        row[K.H_MC_CAP] = a.middle_corridor.capacity_teu_per_year / 2.0
+        periods[k] = periods_of(h, span)
+    return YearInputs(h.year, K.as_float(rows), K.as_float(periods))

@@ -1,21 +1,24 @@
-"""A history year's rail demand from the fitted choice, for ``corridor run`` and friends.
+"""A history year's rail demand from the demand ensemble, for ``corridor run`` and friends.
 
-A scenario with a ``history`` block runs with its rail flows carrying what the fitted
-time-series choice gives for that year: the earlier years come from the files the
-``previous`` links name (each relative to the file that set it), this year from the
-scenario as loaded (so ``--set history.sea.rate_usd_per_feu=...`` changes the demand), and
-the parameters from ``history.params``. Without a ``history`` block nothing changes.
+A scenario with a ``history`` block runs with its rail flows carrying the ensemble's median
+choice for that year (every structure's posterior draws, weighed by the ensemble's rule);
+the earlier years come from the files the ``previous`` links name (each relative to the file
+that set it), this year from the scenario as loaded (so ``--set
+history.sea.rate_usd_per_feu=...`` changes the demand), and the ensemble from
+``history.params``. The year's predictive interval travels with the demand into the run's
+summary. Without a ``history`` block nothing changes.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
-from sim.choice.history import NO_CLOSURE, ClosureSplit, run_chain, year_inputs
+from sim.choice.ensemble import Interval, load, predict_year, run
+from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit, year_inputs
 from sim.choice.year_chain import load_chain
-from sim.config.history_files import load_history_params
 from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError
@@ -79,17 +82,20 @@ Teu = tuple[float, float]
 
 @dataclass(frozen=True)
 class YearDemand:
-    """What the fitted choice gives a history year, and the files it was read from."""
+    """What the demand ensemble gives a history year, and the files it was read from."""
 
-    teu: Teu  # rail TEU per year, westbound and eastbound
-    sources: tuple[str, ...]  # the fitted choice and every earlier year (for a run's manifest)
+    teu: Teu  # rail TEU per year, westbound and eastbound: the ensemble's median choice
+    sources: tuple[str, ...]  # the ensemble and every earlier year (for a run's manifest)
     closure: ClosureSplit = NO_CLOSURE  # where a rail closure's bookings went, both directions
+    total: Interval | None = None  # predictive interval of the year's rail TEU (all layers)
+    middle_corridor: Interval | None = None
 
-    def summary(self) -> dict[str, float]:
-        """The block a run's summary keeps: the year's rail TEU from the fitted choice, and
-        where the bookings of the closed days went (all zero without a rail closure)."""
+    def summary(self) -> dict[str, float | str]:
+        """The block a run's summary keeps: the year's rail TEU from the ensemble, its
+        predictive interval (parameters, structures, the discrepancy and the simulation's
+        noise), and where the bookings of the closed days went (all zero without a closure)."""
         c = self.closure
-        return {
+        out: dict[str, float | str] = {
             "rail_teu_westbound": round(self.teu[0], 1),
             "rail_teu_eastbound": round(self.teu[1], 1),
             "closure_booked_teu": round(c.booked, 1),
@@ -98,9 +104,21 @@ class YearDemand:
             "closure_rail_sea_teu": round(c.rail_sea, 1),
             "closure_sea_teu": round(c.sea, 1),
         }
+        for label, iv in (("rail_teu_total", self.total), ("middle_corridor_teu", self.middle_corridor)):
+            if iv is not None:
+                out |= {
+                    f"{label}_median": round(iv.median, 1),
+                    f"{label}_p05": round(iv.low90, 1),
+                    f"{label}_p25": round(iv.low50, 1),
+                    f"{label}_p75": round(iv.high50, 1),
+                    f"{label}_p95": round(iv.high90, 1),
+                    f"{label}_low_end_structure": iv.low_driver,
+                    f"{label}_high_end_structure": iv.high_driver,
+                }
+        return out
 
 
-def closure_of(block: dict[str, float]) -> ClosureSplit:
+def closure_of(block: dict[str, Any]) -> ClosureSplit:
     """The closure split back from a run summary's ``history_demand`` block."""
     return ClosureSplit(
         booked=block["closure_booked_teu"],
@@ -116,8 +134,8 @@ def year_demand(
     params_file: Path | None = None,
     cache: dict[str, YearDemand] | None = None,
 ) -> YearDemand | None:
-    """The year's rail demand from the fitted choice, or None without one.
-    ``params_file`` replaces the year's ``history.params`` (e.g. a structural alternative).
+    """The year's rail demand from the demand ensemble, or None without one.
+    ``params_file`` replaces the year's ``history.params`` (another ensemble file).
     ``cache`` (one per sweep) keeps the answer per distinct history block, so the points of a
     sweep that vary something else do not re-read and re-run the chain of years each."""
     h = scenario.history
@@ -132,7 +150,8 @@ def year_demand(
     key = json.dumps([h.model_dump(mode="json"), str(params_file), str(origin)], sort_keys=True)
     if cache is not None and key in cache:
         return cache[key]
-    params = load_history_params(params_file)
+    ens = load(params_file)
+    assumptions = ens.members[0].model.assumptions
     earlier = [] if h.previous is None else load_chain(_relative(raw, "previous", h.previous))
     if earlier and earlier[-1].history.year != h.year - 1:
         raise ConfigError(
@@ -140,13 +159,18 @@ def year_demand(
             ("history", "year"),
             f"expected {earlier[-1].history.year + 1} (the year after its 'previous')",
         )
-    a = params.assumptions
-    inputs = [year_inputs(f.history, a) for f in earlier] + [year_inputs(h, a)]
-    year = run_chain(inputs, params.fitted, a)[-1]
+    chain = Chain.of(
+        [year_inputs(f.history, assumptions) for f in earlier] + [year_inputs(h, assumptions)]
+    )
+    seed = ens.ensemble.seed
+    er = run(ens, chain, ens.ensemble.draws_per_structure, seed)
+    pred = predict_year(ens, er, h.year, seed)
     demand = YearDemand(
-        teu=year.teu,
+        teu=pred.demand_teu,
         sources=(str(params_file), *(str(f.path) for f in earlier)),
-        closure=year.closure[0] + year.closure[1],
+        closure=er.closure(h.year),
+        total=pred.total,
+        middle_corridor=pred.middle_corridor,
     )
     if cache is not None:
         cache[key] = demand

@@ -10,18 +10,14 @@ import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from sim.cli.common import fail, user_errors
-from sim.config.history_files import DEFAULT_HISTORY, DEFAULT_OBSERVED, DEFAULT_PARAMS
+from sim.config.history_files import DEFAULT_ENSEMBLE, DEFAULT_HISTORY
 from sim.errors import ConfigError
-
-if TYPE_CHECKING:  # the commands import their work lazily, to keep the CLI quick to start
-    from sim.choice.year_chain import HistoryYearFile
-    from sim.config.history import HistoryChoice, Observed
 
 out = Console(soft_wrap=True, highlight=False)  # Markdown tables: never wrapped
 
@@ -29,7 +25,7 @@ out = Console(soft_wrap=True, highlight=False)  # Markdown tables: never wrapped
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
     """The CLI's one-line errors (common.user_errors), plus a fit that cannot be done."""
-    from sim.choice.fit_history import FitInputError
+    from sim.choice.posterior import FitInputError
 
     with user_errors():
         try:
@@ -49,175 +45,95 @@ def _years(text: str) -> list[int]:
         raise ConfigError("--years", (), f"'{text}' is not a range (2016-2023) or a list") from None
 
 
-def _fixed(items: list[str]) -> dict[str, float]:
-    """``NAME=VALUE`` pairs of ``--fix``."""
-    out: dict[str, float] = {}
-    for text in items:
-        name, sep, value = text.partition("=")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ConfigError("--fix", (), f"'{text}' is not NAME=number") from None
-        if not sep:
-            raise ConfigError("--fix", (), f"'{text}' is not NAME=number")
-    return out
-
-
 HistoryOpt = Annotated[Path, typer.Option(help="folder of year scenarios, or one year's file")]
-ParamsOpt = Annotated[Path, typer.Option(help="assumptions and fitted parameters")]
-ObservedOpt = Annotated[Path, typer.Option(help="observations the fit may see")]
-
-
-def _load(
-    history: Path, params: Path, observed: Path
-) -> tuple[HistoryChoice, Observed, list[HistoryYearFile]]:
-    """What fit-history and history-sensitivity read: the params, the observations, the years."""
-    from sim.choice.year_chain import history_chain
-    from sim.config.history_files import load_history_params, load_observed
-
-    return load_history_params(params), load_observed(observed), history_chain(history)
+EnsembleOpt = Annotated[Path, typer.Option(help="the demand ensemble (structures and rule)")]
 
 
 def fit_history(
     history: HistoryOpt = DEFAULT_HISTORY,
-    params: ParamsOpt = DEFAULT_PARAMS,
-    observed: ObservedOpt = DEFAULT_OBSERVED,
+    ensemble: EnsembleOpt = DEFAULT_ENSEMBLE,
     years: Annotated[str, typer.Option(help="years to fit, e.g. 2016-2023")] = "2016-2023",
-    seed: Annotated[int | None, typer.Option(help="default: fit_seed of the params")] = None,
-    starts: Annotated[int, typer.Option(help="seeded starting points of the optimiser")] = 8,
-    leave_one_out: Annotated[bool, typer.Option(help="refit without each year")] = True,
-    fix: Annotated[
-        list[str] | None, typer.Option(help="pin a parameter: NAME=VALUE (repeatable)")
+    structure: Annotated[
+        list[str] | None, typer.Option(help="sample only this structure (repeatable)")
     ] = None,
-    out_params: Annotated[
-        Path | None, typer.Option("--out", help="write here instead of --params")
-    ] = None,
+    nlive: Annotated[int, typer.Option(help="live points of the nested sampler")] = 300,
+    workers: Annotated[int, typer.Option(help="processes (one structure each)")] = 2,
+    table_only: Annotated[
+        bool, typer.Option(help="no sampling: re-make the weights and tables from the draws")
+    ] = False,
 ) -> None:
-    """Fit the time-series choice to the observed years jointly; rewrite the params file."""
-    from sim.choice.fit_history import NAMES, fit, leave_one_year_out, to_vector
-    from sim.choice.history import run_chain, year_inputs
-    from sim.config.history_write import write_fit
+    """Sample every demand structure's posterior (2016–2023 only), weigh the structures by
+    the ensemble's rule, check the intervals leaving one year out; print the tables."""
+    from sim.choice.demand_fit import (
+        assess,
+        coverage_table,
+        prediction_lines,
+        sample_structures,
+        structure_table,
+    )
 
     with _user_errors():
         started = time.perf_counter()
-        hp, obs, files = _load(history, params, observed)
         chosen = _years(years)
-        seed_ = hp.fit_seed if seed is None else seed
-        inputs = [year_inputs(f.history, hp.assumptions) for f in files]
-        fixed = _fixed(fix or [])
-        result = fit(inputs, hp.assumptions, obs, chosen, seed_, starts, fixed)
-        loo = (
-            leave_one_year_out(
-                inputs,
-                hp.assumptions,
-                obs,
+        if nlive < 20:
+            raise ConfigError("--nlive", (), "must be at least 20")
+        if not table_only:
+            sample_structures(
+                ensemble,
+                history,
                 chosen,
-                seed_,
-                max(2, starts // 2),
-                result.fitted,
-                fixed,
+                nlive,
+                max(1, workers),
+                structure or (),
+                lambda name, post, wall: out.print(
+                    f"{name}: {post.likelihood_calls:,} likelihood calls, log evidence "
+                    f"{post.log_evidence:.2f} ± {post.log_evidence_error:.2f} ({wall:.0f} s)",
+                    markup=False,
+                ),
             )
-            if leave_one_out
-            else []
-        )
-        wall = time.perf_counter() - started
-        target = out_params or params
-        if target != params:
-            target.write_text(params.read_text(encoding="utf-8"), encoding="utf-8")
-        write_fit(
-            target,
-            result.fitted,
-            chosen,
-            seed_,
-            {r.year: r.fitted for r in loo},
-            f"corridor fit-history --years {years} (seed {seed_}, {starts} starts"
-            + "".join(f", --fix {t}" for t in fix or [])
-            + ")",
-        )
-    for name, value in zip(NAMES, to_vector(result.fitted), strict=True):
-        out.print(f"{name:28s} {value:12.4g}", markup=False)
-    out.print(f"cost (½ Σ residual²) {result.cost:.3f} over {len(result.residuals)} residuals")
-    runs = run_chain(inputs, result.fitted, hp.assumptions)
-    loo_by_year = {r.year: r for r in loo}
-    out.print("\n| year | fitted TEU | observed | error | leave-one-out error |", markup=False)
-    out.print("|---|---|---|---|---|", markup=False)
-    for r in runs:
-        o = obs.years.get(r.year)
-        if o is None:
-            continue
-        lo = loo_by_year.get(r.year)
-        loo_err = f"{lo.predicted_total_teu / o.total_teu - 1:+.1%}" if lo else "—"
-        out.print(
-            f"| {r.year} | {r.total_teu:,.0f} | {o.total_teu:,.0f} | "
-            f"{r.total_teu / o.total_teu - 1:+.1%} | {loo_err} |",
-            markup=False,
-        )
-    out.print(f"\nwrote {out_params or params} in {wall:.1f} s", markup=False)
+        result = assess(ensemble, history, chosen, write=True)
+    out.print("\n" + structure_table(result), markup=False)
+    out.print("\n" + coverage_table(result), markup=False)
+    out.print("\nEnsemble predictions (median [50 %; 90 %] predictive intervals):", markup=False)
+    for line in prediction_lines(result):
+        out.print(f"- {line}", markup=False)
+    out.print(
+        f"\nwrote {ensemble} and its structures in {time.perf_counter() - started:.0f} s",
+        markup=False,
+    )
 
 
 def backtest(
     history: HistoryOpt = DEFAULT_HISTORY,
-    params: ParamsOpt = DEFAULT_PARAMS,
-    observed: ObservedOpt = DEFAULT_OBSERVED,
+    ensemble: EnsembleOpt = DEFAULT_ENSEMBLE,
     replications: Annotated[int, typer.Option("--replications", "-r")] = 3,
     workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
     horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
     years: Annotated[str, typer.Option(help="only these years, e.g. 2024-2025")] = "",
 ) -> None:
-    """Every history year simulated at the fitted choice, against Y1/Y2; 2024–25 predicted."""
+    """Every history year at the ensemble's demand, simulated, against Y1/Y2 with the
+    ensemble's intervals in and out of sample; 2024–25 predicted."""
     from sim.choice.backtest import backtest as run_backtest
     from sim.choice.backtest import markdown
-    from sim.config.history_files import load_history_params, load_observed
+    from sim.choice.demand_fit import coverage_table
 
     with _user_errors():
         started = time.perf_counter()
-        hp = load_history_params(params)
-        obs = load_observed(observed)
-        rows = run_backtest(
+        result = run_backtest(
             history,
-            hp,
-            obs,
+            ensemble,
             max(1, replications),
             max(1, workers),
             horizon_days,
             _years(years) if years else (),
         )
-    out.print(markdown(rows), markup=False)
+    out.print(markdown(result), markup=False)
+    out.print("\n" + coverage_table(result.assessment), markup=False)
     out.print(
         f"\nproduced by: corridor backtest -r {replications} "
-        f"({time.perf_counter() - started:.0f} s;"
-        " each year's run.seed; intervals of 2024+ include the fit's uncertainty)",
-        markup=False,
-    )
-
-
-def history_sensitivity(
-    history: HistoryOpt = DEFAULT_HISTORY,
-    params: ParamsOpt = DEFAULT_PARAMS,
-    observed: ObservedOpt = DEFAULT_OBSERVED,
-    trajectories: Annotated[int, typer.Option(help="Morris trajectories")] = 6,
-    seed: Annotated[int, typer.Option()] = 2024,
-    starts: Annotated[int, typer.Option(help="optimiser starts per refit")] = 3,
-    fix: Annotated[
-        list[str] | None, typer.Option(help="pin a parameter in every refit: NAME=VALUE")
-    ] = None,
-) -> None:
-    """Morris screening of the 2024–25 predictions over market size, VOT, eastbound rates."""
-    from sim.analysis.history_sensitivity import markdown, morris
-
-    with _user_errors():
-        started = time.perf_counter()
-        hp, obs, files = _load(history, params, observed)
-        fit_years = hp.fit_years or sorted(obs.years)
-        result = morris(
-            files, hp.assumptions, obs, fit_years, trajectories, seed, starts, _fixed(fix or [])
-        )
-    out.print(markdown(result), markup=False)
-    out.print(
-        f"\nproduced by: corridor history-sensitivity --trajectories {trajectories} "
-        f"--seed {seed}"
-        + "".join(f" --fix {t}" for t in fix or [])
-        + f" ({time.perf_counter() - started:.0f} s)",
+        f"({time.perf_counter() - started:.0f} s; each year's run.seed; the ensemble's "
+        "intervals cover structures, parameters, the fitted discrepancy, Y1's band and the "
+        "simulation's noise; the simulated CI covers replications only)",
         markup=False,
     )
 
@@ -226,4 +142,3 @@ def register(app: typer.Typer) -> None:
     """Add the history commands to the ``corridor`` app."""
     app.command("fit-history")(fit_history)
     app.command("backtest")(backtest)
-    app.command("history-sensitivity")(history_sensitivity)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from sim.choice.history_demand import with_history_demand
 from sim.config.checks import scenario_warnings
-from sim.config.history import HistoryChoice
-from sim.config.history_files import history_file_kind, load_history_params, load_observed
+from sim.config.history_files import history_file_kind, load_demand_file
 from sim.config.loader import load_raw, load_scenario, validate_fragment
 from sim.errors import ConfigError
 from sim.sweep.plan import SweepRequest, plan_sweep
@@ -40,8 +39,8 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
             on_warning(warning)
         return "scenario"
     kind = history_file_kind(raw.data)
-    if kind is not None:  # the fitted history choice or its observations (issue 12)
-        (load_history_params if kind is HistoryChoice else load_observed)(path)
-        return "history params"
+    if kind is not None:  # the demand's files: observations, assumptions, structures, ensemble
+        load_demand_file(path, kind)
+        return "demand params"
     validate_fragment(raw)
     return "params"

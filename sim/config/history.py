@@ -5,9 +5,8 @@ Two documents, kept apart on purpose:
 * the ``history`` block of a scenario (``scenarios/history/2016.yaml`` … ``2025.yaml``): the
   inputs of one year only — sea rate and reliability, rail rate, border capacity in force,
   sanctions regime, closures, and the market. The rail demand of the year is an output;
-* ``params/history_choice.yaml``: the assumptions shared by every year (cargo classes,
-  eastbound rate ratios, free-flow rail days, …) and the parameters ``corridor fit-history``
-  fits to 2016–2023 jointly (scale, constants, sanctions cost, adjustment rate, supply curve).
+* ``params/history_observed.yaml``: what the fit may see (2016–2023 only). The demand
+  model's own files (assumptions, structures, ensemble) are in :mod:`sim.config.demand`.
 
 Validation lives here so that a bad year or a supply curve that falls with load ends with
 exit 2 and one line, like any other input problem.
@@ -109,150 +108,23 @@ class HistoryYear(_Strict):
     )
     params: str | None = Field(
         default=None,
-        description="the fitted choice (params/history_choice.yaml, relative to the file that "
-        "sets this); when given, `corridor run` sets the rail flows from it",
+        description="the demand ensemble (params/demand/ensemble.yaml, relative to the file "
+        "that sets this); when given, `corridor run` sets the rail flows from it",
     )
     market_teu_per_year: PerDirection = Field(
         description="China↔EU container trade by direction (all modes)"
     )
     sea: SeaYear
     rail: RailYear
-    closures: dict[str, HistoryClosure] = Field(default_factory=dict)
+    closures: dict[str, HistoryClosure] = Field(
+        default_factory=dict, max_length=4, description="at most 4 in a year"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> HistoryYear:
         if any(v <= 0 for v in self.market_teu_per_year.values()):
             raise ValueError("market_teu_per_year must be > 0 in both directions")
         return self
-
-
-class CargoShare(_Strict):
-    """Shippers with one value of time and their share of the market."""
-
-    share: float = Field(gt=0, le=1)
-    value_of_time_usd_per_feu_day: float = Field(ge=0)
-
-
-class SupplyCurve(_Strict):
-    """Through rail rate against load: rate = base × (1 + a × load^b), load = TEU / capacity.
-
-    At zero load it is the base rate; a >= 0 and b >= 1 make it rise with load (a curve that
-    falls with load is refused)."""
-
-    a: float = Field(description="surcharge at full load, as a fraction of the base rate")
-    b: float = Field(description="steepness: the surcharge is small until load nears 1")
-
-    @model_validator(mode="after")
-    def _rises(self) -> SupplyCurve:
-        if self.a < 0:
-            raise ValueError("a must be >= 0 (a supply curve may not fall with load)")
-        if self.b < 1:
-            raise ValueError("b must be >= 1 (a supply curve may not fall with load)")
-        return self
-
-
-class Coverage(_Strict):
-    """The services' spread to more cities and shippers (the CR Express build-out, which no
-    input measures): a logistic share 1 / (1 + exp(−rate × (t − midpoint))) of the static
-    choice that is within reach of rail at time t (decimal year)."""
-
-    rate_per_year: float = Field(gt=0, description="logistic steepness, per year")
-    midpoint_year: float = Field(description="decimal year when half the market is in reach")
-
-
-class Fitted(_Strict):
-    """The parameters ``corridor fit-history`` fits, one set for every year."""
-
-    cost_scale_usd: float = Field(gt=0, description="logit scale 1/mu, USD/FEU")
-    constant_usd_per_feu: PerDirection
-    sanctions_usd_per_feu: float = Field(ge=0, description="cost of the 2022 regime (D3)")
-    sanctions_excluded_share: float = Field(
-        ge=0,
-        le=1,
-        description="share of shippers for whom the 2022 regime takes rail off the table (D3: "
-        "compliance bans), the availability side of sanctions",
-    )
-    adjustment_rate_up: float = Field(
-        gt=0,
-        le=1,
-        description="share of the gap to this half-year's choice closed in the half-year, "
-        "when rail gains (new contracts, new services: slow)",
-    )
-    adjustment_rate_down: float = Field(
-        gt=0, le=1, description="the same when rail loses (bookings lapse: may be faster)"
-    )
-    initial_ratio: float = Field(
-        gt=0, description="rail volume entering the first year / that year's static choice"
-    )
-    supply: SupplyCurve
-    coverage: Coverage | None = Field(
-        default=None, description="the services' build-out; none: all of the market in reach"
-    )
-
-
-class Assumptions(_Strict):
-    """Inputs with no source, shared by every year (each has a range in docs/mode_choice.md)."""
-
-    classes: dict[str, CargoShare] = Field(min_length=1)
-    eastbound_sea_rate_ratio: float = Field(gt=0, le=2)
-    eastbound_rail_rate_ratio: float = Field(gt=0, le=2)
-    reliability_weight: float = Field(ge=0, description="expected late days valued × this")
-    sea_buffer_days: float = Field(ge=0)
-    rail_buffer_days: float = Field(ge=0)
-    rail_free_days: PerDirection
-    queue_days_scale: float = Field(ge=0, description="border wait = scale × u / (1 - u)")
-    teu_per_train: float = Field(gt=0)
-    closure_wait_share: float = Field(
-        ge=0, le=1, description="of rail bookings during a closure, the share that waits"
-    )
-    closure_middle_corridor_share: float = Field(
-        default=0.0,
-        ge=0,
-        le=1,
-        description="of rail bookings during a closure, the share sent by the Middle Corridor "
-        "(D7), as far as the Caspian crossing has room (middle_corridor_spare_teu_per_year)",
-    )
-    closure_rail_sea_share: float = Field(
-        default=0.0,
-        ge=0,
-        le=1,
-        description="of rail bookings during a closure, the share sent rail–sea via the "
-        "Baltic (D7: St Petersburg)",
-    )
-    middle_corridor_spare_teu_per_year: float = Field(
-        default=0.0,
-        ge=0,
-        description="room left on the Caspian crossing per direction (MC2 less MC1's use)",
-    )
-
-    @model_validator(mode="after")
-    def _shares(self) -> Assumptions:
-        total = sum(c.share for c in self.classes.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"classes: shares must sum to 1 (got {total:g})")
-        closure = (
-            self.closure_wait_share
-            + self.closure_middle_corridor_share
-            + self.closure_rail_sea_share
-        )
-        if closure > 1.0 + 1e-9:
-            raise ValueError(
-                "closure_wait_share + closure_middle_corridor_share + closure_rail_sea_share "
-                f"must not exceed 1 (got {closure:g}); the rest goes to sea"
-            )
-        return self
-
-
-class HistoryChoice(_Strict):
-    """``params/history_choice.yaml``: assumptions plus fitted parameters."""
-
-    assumptions: Assumptions
-    fitted: Fitted
-    fit_seed: int = 2016
-    fit_years: list[int] = Field(default_factory=list)
-    leave_one_out: dict[int, Fitted] = Field(
-        default_factory=dict, description="the refit without each year (fit uncertainty)"
-    )
 
 
 class ObservedYear(_Strict):
@@ -271,11 +143,23 @@ class ObservedPrice(_Strict):
     facts: str
 
 
-class Observed(_Strict):
-    """``params/history_observed.yaml``: what the fit may see (Y1, Y2, C9 to 2023)."""
+class ObservedMiddleCorridor(_Strict):
+    """Middle Corridor container volume in a year (MC1), both directions."""
 
-    total_band: float = Field(gt=0, description="relative error counted as one sigma")
-    share_band: float = Field(gt=0, description="westbound-share points counted as one sigma")
-    price_band: float = Field(gt=0)
+    teu: float = Field(gt=0)
+    facts: str
+
+
+class Observed(_Strict):
+    """``params/history_observed.yaml``: what the fit may see (Y, C9, MC1 to 2023)."""
+
+    volume_definition: str = Field(
+        default="Y1", description="the annual series the volumes are on (Y1, or Y6's UTLC)"
+    )
+    total_band: float = Field(gt=0, le=1, description="relative error counted as one sigma")
+    share_band: float = Field(gt=0, le=1, description="westbound-share points as one sigma")
+    price_band: float = Field(gt=0, le=5)
+    middle_corridor_band: float = Field(default=0.3, gt=0, le=5)
     years: dict[int, ObservedYear]
     rail_price: dict[int, ObservedPrice] = Field(default_factory=dict)
+    middle_corridor: dict[int, ObservedMiddleCorridor] = Field(default_factory=dict)

@@ -1,67 +1,49 @@
-"""Writing what ``corridor fit-history`` found into ``params/history_choice.yaml``.
+"""Writing what ``corridor fit-history`` found into the demand's params files.
 
-The file's hand-written part (assumptions, with their comments) is kept verbatim; everything
-after the marker line is regenerated, so the same seed rewrites the same bytes.
+A structure file's hand-written part (switches and priors, with their comments) and the
+ensemble file's (structures and rule) are kept verbatim; everything after the marker line is
+regenerated, so the same seed rewrites the same bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sim.config.history import Fitted
+from sim.config.demand import Posterior
 
 MARKER = "# --- written by corridor fit-history (do not edit below) ---"
 
 
-def _plain(f: Fitted) -> dict[str, Any]:
-    """Parameters rounded to 6 significant digits (the fit's tolerance is far coarser)."""
-
-    def r(x: float) -> float:
-        return float(f"{x:.6g}")
-
-    out: dict[str, Any] = {
-        "cost_scale_usd": r(f.cost_scale_usd),
-        "constant_usd_per_feu": {k: r(v) for k, v in f.constant_usd_per_feu.items()},
-        "sanctions_usd_per_feu": r(f.sanctions_usd_per_feu),
-        "sanctions_excluded_share": r(f.sanctions_excluded_share),
-        "adjustment_rate_up": r(f.adjustment_rate_up),
-        "adjustment_rate_down": r(f.adjustment_rate_down),
-        "initial_ratio": r(f.initial_ratio),
-        "supply": {"a": r(f.supply.a), "b": r(f.supply.b)},
-    }
-    if f.coverage is not None:
-        out["coverage"] = {
-            "rate_per_year": r(f.coverage.rate_per_year),
-            "midpoint_year": r(f.coverage.midpoint_year),
-        }
-    return out
-
-
-def write_fit(
-    path: Path,
-    fitted: Fitted,
-    years: Sequence[int],
-    seed: int,
-    leave_one_out: dict[int, Fitted],
-    provenance: str,
-) -> None:
-    """Replace the generated part of the params file with this fit."""
+def _replace_tail(path: Path, comment: str, body: str) -> None:
     text = path.read_text(encoding="utf-8")
     head = text.split(MARKER)[0].rstrip("\n")
-    doc = {
-        "fit_seed": seed,
-        "fit_years": list(years),
-        "fitted": _plain(fitted),
-        "leave_one_out": {y: _plain(f) for y, f in sorted(leave_one_out.items())},
-    }
-    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
-    comment = (
-        f"# fitted: {provenance}; to Y1 totals, Y2 first halves and westbound shares, and the\n"
-        "# C9 through rates of 2020 and 2021 (params/history_observed.yaml); leave_one_out: the\n"
-        "# same fit without each year, for out-of-sample errors and the fit's uncertainty.\n"
-    )
     path.write_text(f"{head}\n{MARKER}\n{comment}{body}", encoding="utf-8")
+
+
+def write_posterior(path: Path, posterior: Posterior, provenance: str) -> None:
+    """Replace a structure file's posterior (one flow-style row per draw)."""
+    head = {
+        k: v for k, v in posterior.model_dump(mode="json").items() if k not in ("draws", "names")
+    }
+    lines = [yaml.safe_dump({"posterior": head}, sort_keys=False, width=100).rstrip("\n")]
+    lines.append("  names: [" + ", ".join(posterior.names) + "]")
+    lines.append("  draws:")
+    lines += ["  - [" + ", ".join(f"{v:.6g}" for v in row) + "]" for row in posterior.draws]
+    comment = (
+        f"# posterior: {provenance}; equally weighted draws of every parameter (fixed ones at\n"
+        "# their value), in the order of `names`, from the observations of 2016–2023 only.\n"
+    )
+    _replace_tail(path, comment, "\n".join(lines) + "\n")
+
+
+def write_ensemble(path: Path, generated: dict[str, Any], provenance: str) -> None:
+    """Replace the ensemble file's weights and leave-one-period-out figures."""
+    body = yaml.safe_dump(generated, sort_keys=False, allow_unicode=True, width=100)
+    comment = (
+        f"# weights and checks: {provenance}; the rule above was fixed before any 2024–25\n"
+        "# prediction was printed (docs/mode_choice.md, 'The rule that weighs the structures').\n"
+    )
+    _replace_tail(path, comment, body)

@@ -1,0 +1,224 @@
+"""Fitting the demand ensemble: each structure's posterior, the rule that weighs them, and
+the check that the intervals hold on years the fit did not see.
+
+* **Posteriors** (:mod:`sim.choice.posterior`): one nested-sampling run per structure,
+  in parallel through the one executor (:mod:`sim.executors`), each from its own seed.
+* **Leave one year out.** Each draw's log-likelihood of a year's observations (total, first
+  half, westbound share, rate, Middle Corridor) is summed into one value per year; Pareto-
+  smoothed importance sampling (ArviZ's PSIS-LOO) then gives each structure's predictive
+  density of every year as if that year had been left out of its fit, with Pareto k saying
+  where the approximation is poor (k > 0.7).
+* **Weights**, by the rule the ensemble file fixes before any prediction: Bayesian stacking
+  of those leave-one-year-out densities (ArviZ's ``compare``), or pseudo-BMA, or equal.
+* **Coverage**: for each year 2016–2023, the mixture of the structures' leave-one-year-out
+  predictive distributions of its rail volume (each draw × exp(N(0, σ² + band² + simulation
+  noise²))); how many observed years fall inside its 50 % and 90 % intervals.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.choice import kernel as K
+from sim.choice.ensemble import LoadedEnsemble, Member, allocate, interval, predictive_sd
+from sim.choice.history import Chain, year_inputs
+from sim.choice.posterior import Observations, Problem, pointwise_loglik, sample
+from sim.choice.year_chain import history_chain
+from sim.config.demand import Posterior
+from sim.config.history_files import load_assumptions, load_observed, load_structure
+
+FloatArray = K.FloatArray
+
+
+def _arviz() -> Any:
+    """ArviZ, without its import-time notice about the coming 1.0 API (pinned below 1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import arviz
+
+    return arviz
+
+
+@dataclass(frozen=True)
+class FitJob:
+    """One structure's posterior, as a task for the executor (paths only: picklable)."""
+
+    structure_file: Path
+    observed_file: Path
+    history: Path
+    years: tuple[int, ...]
+    seed: int
+    nlive: int
+    draws: int
+
+
+def fit_job(job: FitJob) -> Posterior:
+    """Sample one structure against the years' observations (runs in a worker process)."""
+    structure = load_structure(job.structure_file)
+    assumptions = load_assumptions(job.structure_file.parent / structure.assumptions)
+    from sim.choice.history import DemandModel
+
+    chain = chain_of(job.history, assumptions).upto(max(job.years))
+    obs = Observations.of(load_observed(job.observed_file), chain, list(job.years))
+    problem = Problem(structure, DemandModel.of(structure, assumptions), chain, obs)
+    return sample(problem, job.seed, job.nlive, job.draws)
+
+
+def chain_of(history: Path, assumptions: Any) -> Chain:
+    """The chain of years a ``--history`` names, resolved with these assumptions."""
+    return Chain.of([year_inputs(f.history, assumptions) for f in history_chain(history)])
+
+
+@dataclass(frozen=True)
+class MemberCheck:
+    """One structure's leave-one-year-out figures."""
+
+    name: str
+    elpd_loo: float
+    elpd_se: float
+    pareto_k_max: float
+    log_evidence: float
+    loo_total: dict[int, FloatArray]  # year -> predictive sample of the total (LOO)
+    loo_member: dict[int, FloatArray]  # year -> in-sample choice totals (no noise)
+
+
+def year_loglik(chain: Chain, member: Member, obs: Observations) -> tuple[FloatArray, list[int]]:
+    """[draws, years]: each draw's log-likelihood of each year's observations together."""
+    years = sorted(set(obs.years))
+    out = np.zeros((len(member.draws), len(years)))
+    for i, theta in enumerate(member.draws):
+        ll = pointwise_loglik(chain, member.model, theta, obs)
+        for j, y in enumerate(years):
+            out[i, j] = float(np.sum(ll[np.asarray(obs.years) == y]))
+    return K.as_float(out), years
+
+
+def _totals(chain: Chain, member: Member, years: list[int]) -> FloatArray:
+    """[draws, years]: the choice's total rail TEU of each year (no noise)."""
+    from sim.choice.history import results
+
+    index = [chain.years.index(y) for y in years]
+    rows = []
+    for theta in member.draws:
+        res = results(chain, member.model, theta)
+        rows.append([res[k].total_teu for k in index])
+    return K.as_float(rows)
+
+
+def check_member(
+    ens: LoadedEnsemble, chain: Chain, member: Member, years: list[int], seed: int
+) -> tuple[MemberCheck, Any]:
+    """PSIS-LOO of one structure; its ArviZ data (for the comparison) beside the figures."""
+    az = _arviz()
+    obs = Observations.of(ens.observed, chain, years)
+    ll, groups = year_loglik(chain, member, obs)
+    idata = az.from_dict(
+        posterior={"theta": member.draws[None, :, 0]}, log_likelihood={"year": ll[None]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loo = az.loo(idata, pointwise=True)
+    totals = _totals(chain, member, groups)
+    sd = predictive_sd(ens, member.draws, "rail")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, len(groups)]))
+    loo_total: dict[int, FloatArray] = {}
+    for j, y in enumerate(groups):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lw, _ = az.psislw(-ll[:, j])
+        w = np.exp(lw - np.max(lw))
+        pick = rng.choice(len(w), size=4000, p=w / w.sum())
+        loo_total[y] = K.as_float(totals[pick, j] * np.exp(sd[pick] * rng.standard_normal(4000)))
+    post = member.structure.posterior
+    check = MemberCheck(
+        name=member.name,
+        elpd_loo=float(loo.elpd_loo),
+        elpd_se=float(loo.se),
+        pareto_k_max=float(np.max(loo.pareto_k.values)),
+        log_evidence=post.log_evidence if post is not None else math.nan,
+        loo_total=loo_total,
+        loo_member={y: K.as_float(totals[:, j]) for j, y in enumerate(groups)},
+    )
+    return check, idata
+
+
+def weights_by_rule(rule: str, names: list[str], idatas: dict[str, Any]) -> dict[str, float]:
+    """The ensemble's weights: stacking or pseudo-BMA of the LOO densities, or equal."""
+    if rule == "equal" or len(names) == 1:
+        return {n: 1.0 / len(names) for n in names}
+    az = _arviz()
+    method = "stacking" if rule == "stacking" else "BB-pseudo-BMA"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = az.compare(idatas, ic="loo", method=method, seed=0)
+    w = {n: max(0.0, float(table.loc[n, "weight"])) for n in names}
+    total = sum(w.values())
+    return {n: round(v / total, 4) for n, v in w.items()}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many held-out years fall inside the ensemble's LOO intervals."""
+
+    years: tuple[int, ...]
+    inside50: tuple[bool, ...]
+    inside90: tuple[bool, ...]
+    medians: tuple[float, ...]
+    bounds90: tuple[tuple[float, float], ...]
+    bounds50: tuple[tuple[float, float], ...]
+    observed: tuple[float, ...]
+
+    def summary(self) -> dict[str, float]:
+        """What the ensemble file keeps: counts inside, and the median's mean error."""
+        errors = [abs(m - o) / o for m, o in zip(self.medians, self.observed, strict=True)]
+        return {
+            "periods": float(len(self.years)),
+            "inside_50": float(sum(self.inside50)),
+            "inside_90": float(sum(self.inside90)),
+            "mean_abs_error_of_median": round(float(np.mean(errors)), 4),
+        }
+
+
+def coverage(
+    ens: LoadedEnsemble, checks: list[MemberCheck], weights: dict[str, float], seed: int
+) -> Coverage:
+    """The mixture's leave-one-year-out intervals of each year's total against Y1."""
+    names = [c.name for c in checks]
+    w = K.as_float([weights[n] for n in names])
+    counts = allocate(w, 4000)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 50, 90]))
+    years = sorted(checks[0].loo_total)
+    in50, in90, med, b90, b50, obs = [], [], [], [], [], []
+    for y in years:
+        parts = [
+            rng.choice(c.loo_total[y], size=n, replace=True)
+            for c, n in zip(checks, counts, strict=True)
+            if n > 0
+        ]
+        sample_ = K.as_float(np.concatenate(parts))
+        member_of = np.concatenate(
+            [np.full(n, k) for k, n in enumerate(counts) if n > 0]
+        ).astype(np.int64)
+        iv = interval(sample_, member_of, names)
+        o = ens.observed.years[y].total_teu
+        in50.append(iv.contains(o, 50))
+        in90.append(iv.contains(o, 90))
+        med.append(iv.median)
+        b90.append((iv.low90, iv.high90))
+        b50.append((iv.low50, iv.high50))
+        obs.append(o)
+    return Coverage(
+        tuple(years),
+        tuple(in50),
+        tuple(in90),
+        tuple(med),
+        tuple(b90),
+        tuple(b50),
+        tuple(obs),
+    )
