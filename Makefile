@@ -78,12 +78,15 @@ calibrate: $(STAMP)
 headline: $(STAMP)
 	$(BIN)/corridor headline -r 10
 
-# the time-series choice fitted to 2016–2023 (issue 12): rewrites params/history_choice.yaml
-# (same seed, same bytes; about a minute)
+# the demand ensemble fitted to 2016–2023 (issues 12, 20): every structure's posterior (nested
+# sampling, one structure a process), the stacking weights and the leave-one-year-out check;
+# rewrites params/demand/*.yaml below their markers (same seed, same bytes; see
+# docs/mode_choice.md for the time it takes)
 fit-history: $(STAMP)
-	$(BIN)/corridor fit-history
+	$(BIN)/corridor fit-history --workers 2
 
-# every year 2016–2025 simulated at the fitted demand, against Y1/Y2 (under a minute)
+# every year 2016–2025 simulated at the ensemble's demand, against Y1/Y2, with the ensemble's
+# intervals in and out of sample; 2024–25 predicted (a few minutes)
 backtest: $(STAMP)
 	$(BIN)/corridor backtest -r 5
 

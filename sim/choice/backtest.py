@@ -169,7 +169,11 @@ def markdown(bt: Backtest) -> str:
     for r in bt.rows:
         p = r.prediction.total
         obs = "prediction" if r.observed_total is None else f"{r.observed_total:,.0f}"
-        inside = "—" if r.observed_total is None else ("yes" if p.contains(r.observed_total, 90) else "no")
+        inside = (
+            "—"
+            if r.observed_total is None
+            else ("yes" if p.contains(r.observed_total, 90) else "no")
+        )
         share = f"{r.westbound_share:.1%}"
         if r.observed_westbound_share is not None:
             share += f" / {r.observed_westbound_share:.1%}"
@@ -188,12 +192,12 @@ def markdown(bt: Backtest) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for r in predicted:
-            p = r.prediction
+            yp = r.prediction
             for label, iv in (
-                ("total", p.total),
-                ("westbound", p.westbound),
-                ("eastbound", p.eastbound),
-                ("Middle Corridor", p.middle_corridor),
+                ("total", yp.total),
+                ("westbound", yp.westbound),
+                ("eastbound", yp.eastbound),
+                ("Middle Corridor", yp.middle_corridor),
             ):
                 lines.append(
                     f"| {r.year} | {label} | {_k(iv.median)} | {_k(iv.low50)}–{_k(iv.high50)} | "

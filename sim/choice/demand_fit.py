@@ -161,9 +161,7 @@ def assess(ensemble_file: Path, history: Path, years: Sequence[int], write: bool
         if o is not None:
             t = er.teu(y)
             in_sample[y] = (float(np.median(t[:, 0] + t[:, 1])), o.total_teu)
-    return Assessment(
-        ens, tuple(checks), weights, cov, member_predictions, predictions, in_sample
-    )
+    return Assessment(ens, tuple(checks), weights, cov, member_predictions, predictions, in_sample)
 
 
 def _loo_error(c: MemberCheck, ens: LoadedEnsemble) -> float:
@@ -241,8 +239,7 @@ def prediction_lines(a: Assessment) -> list[str]:
             ("Middle Corridor", p.middle_corridor),
         ):
             out.append(
-                f"{y} {label}: {iv.text()} (low end: {iv.low_driver}; high end: "
-                f"{iv.high_driver})"
+                f"{y} {label}: {iv.text()} (low end: {iv.low_driver}; high end: {iv.high_driver})"
             )
     return out
 

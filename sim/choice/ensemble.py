@@ -71,9 +71,7 @@ def load(path: Path, require_fit: bool = True) -> LoadedEnsemble:
         structure = load_structure(file)
         assumptions_file = file.parent / structure.assumptions
         if not assumptions_file.is_file():
-            raise ConfigError(
-                str(file), ("assumptions",), f"no such file: {structure.assumptions}"
-            )
+            raise ConfigError(str(file), ("assumptions",), f"no such file: {structure.assumptions}")
         model = DemandModel.of(structure, load_assumptions(assumptions_file))
         post = structure.posterior
         if post is None and require_fit:
@@ -225,9 +223,7 @@ def predictive_sd(ens: LoadedEnsemble, thetas: FloatArray, kind: str) -> FloatAr
     """The spread a year's value has around the choice: σ of each draw, the observation's
     band and the simulation's noise (log units)."""
     band = (
-        ens.observed.middle_corridor_band
-        if kind == "middle_corridor"
-        else ens.observed.total_band
+        ens.observed.middle_corridor_band if kind == "middle_corridor" else ens.observed.total_band
     )
     sigma = thetas[:, K.SIGMA]
     return K.as_float(np.sqrt(sigma**2 + band**2 + ens.ensemble.simulation_noise_sd**2))

@@ -13,12 +13,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
-from sim.choice.ensemble import Interval, load, predict_year, run
+import numpy as np
+
+from sim.choice.ensemble import (
+    EnsembleRun,
+    Interval,
+    LoadedEnsemble,
+    interval,
+    load,
+    predict_year,
+    run,
+)
 from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit, year_inputs
-from sim.choice.year_chain import load_chain
+from sim.choice.year_chain import HistoryYearFile, load_chain
 from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError
@@ -104,7 +114,10 @@ class YearDemand:
             "closure_rail_sea_teu": round(c.rail_sea, 1),
             "closure_sea_teu": round(c.sea, 1),
         }
-        for label, iv in (("rail_teu_total", self.total), ("middle_corridor_teu", self.middle_corridor)):
+        for label, iv in (
+            ("rail_teu_total", self.total),
+            ("middle_corridor_teu", self.middle_corridor),
+        ):
             if iv is not None:
                 out |= {
                     f"{label}_median": round(iv.median, 1),
@@ -150,24 +163,13 @@ def year_demand(
     key = json.dumps([h.model_dump(mode="json"), str(params_file), str(origin)], sort_keys=True)
     if cache is not None and key in cache:
         return cache[key]
-    ens = load(params_file)
-    assumptions = ens.members[0].model.assumptions
-    earlier = [] if h.previous is None else load_chain(_relative(raw, "previous", h.previous))
-    if earlier and earlier[-1].history.year != h.year - 1:
-        raise ConfigError(
-            raw.source_of(("history", "year")) or raw.main_file,
-            ("history", "year"),
-            f"expected {earlier[-1].history.year + 1} (the year after its 'previous')",
-        )
-    chain = Chain.of(
-        [year_inputs(f.history, assumptions) for f in earlier] + [year_inputs(h, assumptions)]
-    )
-    seed = ens.ensemble.seed
-    er = run(ens, chain, ens.ensemble.draws_per_structure, seed)
-    pred = predict_year(ens, er, h.year, seed)
+    resolved = _ensemble_years(scenario, raw, params_file)
+    assert resolved is not None
+    years, ens, er = resolved
+    pred = predict_year(ens, er, h.year, ens.ensemble.seed)
     demand = YearDemand(
         teu=pred.demand_teu,
-        sources=(str(params_file), *(str(f.path) for f in earlier)),
+        sources=(str(params_file), *(str(f.path) for f in years)),
         closure=er.closure(h.year),
         total=pred.total,
         middle_corridor=pred.middle_corridor,
@@ -198,3 +200,63 @@ def with_history_demand(
 ) -> Scenario:
     """The scenario with its rail flows set by the fitted choice (unchanged without one)."""
     return applied(scenario, year_demand(scenario, raw, params_file, cache))
+
+
+def _ensemble_years(
+    scenario: Scenario, raw: RawScenario, params_file: Path | None
+) -> tuple[list[HistoryYearFile], LoadedEnsemble, EnsembleRun] | None:
+    """A history scenario's earlier years, its ensemble, and the ensemble run through the
+    chain of years up to it (None without a history block naming an ensemble)."""
+    h = scenario.history
+    if h is None or (h.params is None and params_file is None):
+        return None
+    if params_file is None:
+        assert h.params is not None
+        params_file = _relative(raw, "params", h.params)
+    ens = load(params_file)
+    assumptions = ens.members[0].model.assumptions
+    earlier = [] if h.previous is None else load_chain(_relative(raw, "previous", h.previous))
+    if earlier and earlier[-1].history.year != h.year - 1:
+        raise ConfigError(
+            raw.source_of(("history", "year")) or raw.main_file,
+            ("history", "year"),
+            f"expected {earlier[-1].history.year + 1} (the year after its 'previous')",
+        )
+    chain = Chain.of(
+        [year_inputs(f.history, assumptions) for f in earlier] + [year_inputs(h, assumptions)]
+    )
+    return earlier, ens, run(ens, chain, ens.ensemble.draws_per_structure, ens.ensemble.seed)
+
+
+@dataclass(frozen=True)
+class DemandChange:
+    """A scenario's rail demand against its baseline's, draw by draw (the same structures and
+    parameter draws in both): parameters and structure only, no noise, which is common to
+    both years of a paired comparison."""
+
+    teu: Interval  # scenario − baseline, TEU a year, both directions
+    relative: Interval  # (scenario − baseline) / baseline
+
+
+def demand_change(
+    scenario: Scenario,
+    raw: RawScenario,
+    baseline: Scenario,
+    baseline_raw: RawScenario,
+    params_file: Path | None = None,
+) -> DemandChange | None:
+    """The ensemble's interval of the change in rail demand a scenario makes (both must be
+    history years of the same ensemble; None otherwise)."""
+    a = _ensemble_years(scenario, raw, params_file)
+    b = _ensemble_years(baseline, baseline_raw, params_file)
+    if a is None or b is None or scenario.history is None or baseline.history is None:
+        return None
+    ra, rb = a[2], b[2]
+    ta, tb = ra.teu(scenario.history.year), rb.teu(baseline.history.year)
+    diff = (ta[:, 0] + ta[:, 1]) - (tb[:, 0] + tb[:, 1])
+    base = np.maximum(tb[:, 0] + tb[:, 1], 1e-9)
+    names = [m.name for m in ra.members]
+    return DemandChange(
+        interval(diff, ra.member_of_draw, names),
+        interval(diff / base, ra.member_of_draw, names),
+    )

@@ -28,7 +28,7 @@ root). The Middle Corridor takes its static share, up to the Caspian's room.
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any
 
 import numba
 import numpy as np
@@ -84,7 +84,7 @@ SATURATION_U = 0.95  # beyond this the steady-state wait is replaced by a fluid 
 DAYS_PER_HALF = 365.0 / 2.0
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _logistic(x: float) -> float:
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -92,33 +92,33 @@ def _logistic(x: float) -> float:
     return e / (1.0 + e)
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _wait_days(load: float, half: FloatArray) -> float:
     u = min(max(load, 0.0), SATURATION_U)
     wait = half[H_WAIT0] + half[H_WAIT1] * u ** half[H_WAIT2] / (1.0 - u)
     if load > 1.0:  # the mean age of a fluid backlog growing for a half-year
         wait += (load - 1.0) / load * DAYS_PER_HALF / 2.0
-    return wait
+    return float(wait)
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _coverage(theta: FloatArray, coverage: int, half: FloatArray) -> float:
     if coverage == COVERAGE_LOGISTIC:
         return _logistic(theta[COV_RATE] * (half[H_MID] - theta[COV_MID]))
     if coverage == COVERAGE_OBSERVED:
-        return min(1.0, half[H_COV_OBS]) ** theta[COV_POWER]
+        return float(min(1.0, half[H_COV_OBS]) ** theta[COV_POWER])
     return 1.0
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _excluded(theta: FloatArray, exclusion: int, d: int, half: FloatArray) -> float:
     e = theta[EXCL_W + d] * half[H_SANCT]
     if exclusion == EXCLUSION_DECAYS:
         e *= math.exp(-math.log(2.0) * half[H_SANCT_YEARS] / theta[EXCL_HALFLIFE])
-    return e
+    return float(e)
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _static(
     theta: FloatArray,
     flags: IntArray,
@@ -174,15 +174,15 @@ def _static(
     )
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _adjusted(theta: FloatArray, star: float, previous: float) -> float:
     if previous < 0.0:  # no inertia
         return star
     rate = theta[THETA_UP] if star > previous else theta[THETA_DOWN]
-    return rate * star + (1.0 - rate) * previous
+    return float(rate * star + (1.0 - rate) * previous)
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _response(
     theta: FloatArray,
     flags: IntArray,
@@ -210,7 +210,7 @@ def _response(
     return total
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _gap(
     theta: FloatArray,
     flags: IntArray,
@@ -226,7 +226,7 @@ def _gap(
     return _response(theta, flags, values, shares, half, periods, consts, d, previous, p) - p
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _solve(
     theta: FloatArray,
     flags: IntArray,
@@ -291,7 +291,7 @@ def _solve(
     return xcur
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _chain(
     theta: FloatArray,
     flags: IntArray,
@@ -321,7 +321,9 @@ def _chain(
                 w = per[k, 0]
                 if w <= 0.0:
                     continue
-                star, mc = _static(theta, flags, values, shares, half, consts, d, per[k, 2] > 0.5, load)
+                star, mc = _static(
+                    theta, flags, values, shares, half, consts, d, per[k, 2] > 0.5, load
+                )
                 star_mean += w * star
                 mc_teu += w * min(mc * market, half[H_MC_CAP])
                 if per[k, 1] < 0.5:
@@ -343,7 +345,7 @@ def _chain(
 OBS_TOTAL, OBS_FIRST_HALF, OBS_WEST_SHARE, OBS_PRICE, OBS_MIDDLE_CORRIDOR = range(5)
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _predict(
     out: FloatArray, halves: FloatArray, theta: FloatArray, kind: IntArray, year: IntArray
 ) -> FloatArray:
@@ -373,7 +375,7 @@ def _predict(
     return pred
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _loglik(
     theta: FloatArray,
     flags: IntArray,
@@ -404,7 +406,7 @@ def predict_observations(
     out: FloatArray, halves: FloatArray, theta: FloatArray, kind: IntArray, year: IntArray
 ) -> FloatArray:
     """The model's value of each observation (log for volumes and prices, a share else)."""
-    return cast(FloatArray, _predict(out, halves, theta, kind, year))
+    return _predict(out, halves, theta, kind, year)
 
 
 def loglik_points(
@@ -420,10 +422,7 @@ def loglik_points(
     """log p(observation | θ) of each observation: normal in log volume (band² + σ²), in
     share points (band²) and in log price (band²)."""
     kind, year, value, band = observations
-    return cast(
-        FloatArray,
-        _loglik(theta, flags, values, shares, halves, periods, consts, kind, year, value, band),
-    )
+    return _loglik(theta, flags, values, shares, halves, periods, consts, kind, year, value, band)
 
 
 def run_kernel(
@@ -436,7 +435,7 @@ def run_kernel(
     consts: FloatArray,
 ) -> FloatArray:
     """Outputs [half-year, direction, O_*] of the chain for one parameter vector."""
-    return cast(FloatArray, _chain(theta, flags, values, shares, halves, periods, consts))
+    return _chain(theta, flags, values, shares, halves, periods, consts)
 
 
 def as_float(x: Any) -> FloatArray:

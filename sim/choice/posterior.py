@@ -67,9 +67,7 @@ class Observations:
             if o is not None:
                 rows.append((TOTAL, k, math.log(o.total_teu), observed.total_band, y))
                 if o.first_half_teu is not None:
-                    rows.append(
-                        (FIRST_HALF, k, math.log(o.first_half_teu), observed.total_band, y)
-                    )
+                    rows.append((FIRST_HALF, k, math.log(o.first_half_teu), observed.total_band, y))
                 if o.westbound_share is not None:
                     rows.append((WEST_SHARE, k, o.westbound_share, observed.share_band, y))
             price = observed.rail_price.get(y)
@@ -108,7 +106,9 @@ def pointwise_loglik(
     )
 
 
-def predictions(chain: Chain, model: DemandModel, theta: FloatArray, obs: Observations) -> FloatArray:
+def predictions(
+    chain: Chain, model: DemandModel, theta: FloatArray, obs: Observations
+) -> FloatArray:
     """The model's value of every observation (log for volumes and prices)."""
     out = evaluate(chain, model, theta)
     return K.predict_observations(out, chain.halves, theta, obs.kind, obs.year_index)

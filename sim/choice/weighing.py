@@ -202,9 +202,9 @@ def coverage(
             if n > 0
         ]
         sample_ = K.as_float(np.concatenate(parts))
-        member_of = np.concatenate(
-            [np.full(n, k) for k, n in enumerate(counts) if n > 0]
-        ).astype(np.int64)
+        member_of = np.concatenate([np.full(n, k) for k, n in enumerate(counts) if n > 0]).astype(
+            np.int64
+        )
         iv = interval(sample_, member_of, names)
         o = ens.observed.years[y].total_teu
         in50.append(iv.contains(o, 50))

@@ -71,5 +71,5 @@ def latest_year_file(folder: Path) -> Path:
 
 def history_chain(history: Path) -> list[HistoryYearFile]:
     """The chain of years that ``--history`` names: a folder's newest year, or one year's file,
-    with every year before it (what fit-history, backtest and history-sensitivity read)."""
+    with every year before it (what fit-history and backtest read)."""
     return load_chain(latest_year_file(history) if history.is_dir() else history)

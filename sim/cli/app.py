@@ -19,7 +19,7 @@ from sim.cli.history_commands import register as register_history
 from sim.cli.interrupts import exit_interrupted
 from sim.errors import one_line
 
-register_history(app)  # fit-history, backtest, history-sensitivity (issue 12)
+register_history(app)  # fit-history, backtest (issues 12, 20)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

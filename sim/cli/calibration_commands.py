@@ -50,8 +50,8 @@ def headline(
     history_params: Annotated[
         Path | None,
         typer.Option(
-            help="fitted history choice for the history years' demand instead of their own "
-            "(e.g. params/history_choice_exclusion_only.yaml)"
+            help="demand ensemble for the history years instead of their own "
+            "(e.g. one structure alone: an ensemble file listing it)"
         ),
     ] = None,
 ) -> None:

@@ -205,13 +205,25 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
         print_history_demand(summary["history_demand"])
 
 
-def print_history_demand(block: dict[str, float]) -> None:
-    """The fitted choice's answer for a history year: its rail TEU, and where the bookings of
-    a rail closure went (D7), which the simulated trains above do not show."""
+def print_history_demand(block: dict[str, Any]) -> None:
+    """The demand ensemble's answer for a history year: the rail TEU the run simulates (the
+    median choice), the year's predictive interval, and where the bookings of a rail closure
+    went (D7), which the simulated trains above do not show."""
     out.print(
-        f"rail demand from the fitted choice: {block['rail_teu_westbound']:,.0f} TEU/yr "
-        f"westbound, {block['rail_teu_eastbound']:,.0f} eastbound"
+        f"rail demand from the demand ensemble (median choice, simulated above): "
+        f"{block['rail_teu_westbound']:,.0f} TEU/yr westbound, "
+        f"{block['rail_teu_eastbound']:,.0f} eastbound"
     )
+    if "rail_teu_total_median" in block:
+        out.print(
+            "the year's rail TEU, predictive interval (structures, parameters, discrepancy, "
+            "the series' band and simulation noise): "
+            f"median {block['rail_teu_total_median']:,.0f}, "
+            f"50 % {block['rail_teu_total_p25']:,.0f}–{block['rail_teu_total_p75']:,.0f}, "
+            f"90 % {block['rail_teu_total_p05']:,.0f}–{block['rail_teu_total_p95']:,.0f} "
+            f"(low end: {block['rail_teu_total_low_end_structure']}; high end: "
+            f"{block['rail_teu_total_high_end_structure']})"
+        )
     if block["closure_booked_teu"] > 0:
         from sim.choice.history_demand import closure_of
 
