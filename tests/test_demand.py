@@ -25,7 +25,13 @@ from sim.choice.history import (
 )
 from sim.choice.year_chain import load_chain
 from sim.cli.app import app
-from sim.config.demand import PARAMETERS, Assumptions, DemandStructure, WaitShape
+from sim.config.demand import (
+    PARAMETERS,
+    Assumptions,
+    DemandStructure,
+    MiddleCorridor,
+    WaitShape,
+)
 from sim.config.history_files import load_assumptions, load_structure
 from sim.config.loader import load_scenario
 
@@ -87,7 +93,9 @@ def _toy_half(sea_usd: float = 2000.0, rail_usd: float = 5000.0, **col: float) -
     row[K.H_COV_OBS] = 1.0
     row[K.H_SEA_DAYS], row[K.H_CAPE_DAYS] = 37.0, 10.0
     row[K.H_MARKET_W], row[K.H_MARKET_E] = 5e5, 2.5e5
-    row[K.H_WAIT1], row[K.H_WAIT2] = 1.0, 1.0
+    for d in range(2):
+        i = K.H_WAIT_W + d * K.WAIT_COEFFICIENTS
+        row[i : i + K.WAIT_COEFFICIENTS] = (0.0, 1.0, 1.0, 0.05, 91.25)
     row[K.H_MC_RATE_W], row[K.H_MC_RATE_E] = rail_usd + 1500, rail_usd * 0.8 + 1500
     row[K.H_MC_CAP] = 1e12
     for name, value in col.items():
@@ -254,12 +262,16 @@ def test_a_tight_border_raises_the_price_and_lowers_the_share_at_the_fixed_point
     assert out[0, 0, K.O_SHARE] == pytest.approx(star, rel=1e-9)  # θ = 1: p = p*(p)
 
 
-def test_border_wait_is_the_steady_state_shape_then_a_fluid_backlog() -> None:
-    half = _toy_half(H_WAIT0=0.5, H_WAIT1=2.0, H_WAIT2=1.0)
-    assert K._wait_days(0.0, half) == pytest.approx(0.5)
-    assert K._wait_days(0.5, half) == pytest.approx(0.5 + 2.0)
-    plain = _toy_half(H_WAIT1=0.0)
-    assert K._wait_days(1.5, plain) == pytest.approx((0.5 / 1.5) * 365 / 4)
+def test_border_wait_is_the_networks_curve_then_a_growing_backlog() -> None:
+    half = _toy_half()
+    i = K.H_WAIT_E
+    half[i : i + 5] = (0.5, 2.0, 1.0, 0.5, 40.0)
+    assert K._wait_days(0.0, half, 1) == pytest.approx(0.5)
+    assert K._wait_days(0.5, half, 1) == pytest.approx(0.5 + 2.0 * 0.5 / 1.0)
+    at_one = 0.5 + 2.0 / 0.5
+    assert K._wait_days(1.0, half, 1) == pytest.approx(at_one)
+    assert K._wait_days(1.5, half, 1) == pytest.approx(at_one + 40.0 * 0.5)
+    assert K._wait_days(0.5, half, 0) == pytest.approx(0.5 / 0.55)  # westbound: its own
 
 
 def test_inertia_at_rate_one_is_the_static_choice_and_slower_rates_lag() -> None:
@@ -286,7 +298,7 @@ def test_a_rail_closure_re_times_demand_inside_the_year() -> None:
     )
     # no surcharge and no border wait: the load the closure lowers cannot feed back
     theta = _theta(adjustment_rate_up=1.0, adjustment_rate_down=1.0, supply_a=0.0)
-    flat = WaitShape(base_days=0.0, scale_days=0.0, power=1.0)
+    flat = WaitShape(base_days=0.0, scale_days=0.0, power=1.0, delta=0.05, slope_over_days=0.0)
     for wait in (0.0, 1.0):
         model = _model(closure_wait_share=wait, border_wait=flat)
         a = model.assumptions
@@ -312,7 +324,9 @@ def test_a_closures_bookings_split_between_wait_caspian_baltic_and_sea() -> None
         closure_wait_share=0.3,
         closure_middle_corridor_share=0.4,
         closure_rail_sea_share=0.1,
-        middle_corridor_spare_teu_per_year=1e9,
+        middle_corridor=MiddleCorridor(
+            rate_premium_usd_per_feu=1500, days=27.5, capacity_teu_per_year=1e7
+        ),
     )
     r = results(Chain.of([year_inputs(h, roomy.assumptions)]), roomy, theta)[0]
     closed_days = 13  # facts: D1, 12–25 Sep 2025
@@ -325,19 +339,30 @@ def test_a_closures_bookings_split_between_wait_caspian_baltic_and_sea() -> None
         h2 = r.teu[d] - r.first_half_teu[d]
         open_rate = h2 / (184 - closed_days + 0.3 * closed_days)
         assert c.booked / closed_days == pytest.approx(open_rate, rel=1e-6)
-    room_per_year = 1000.0
+    # a Caspian with little room takes what fits (MC2 less the Middle Corridor's own choice
+    # in the half); the rest goes by sea
+    expensive = _theta(
+        adjustment_rate_up=1.0, adjustment_rate_down=1.0, middle_corridor_constant_usd=1e6
+    )
+    mc_own = results(Chain.of([year_inputs(h, roomy.assumptions)]), roomy, theta)[0]
+    room_per_year = 20000.0
     tight = _model(
         closure_wait_share=0.3,
         closure_middle_corridor_share=0.4,
         closure_rail_sea_share=0.1,
-        middle_corridor_spare_teu_per_year=room_per_year,
+        middle_corridor=MiddleCorridor(
+            rate_premium_usd_per_feu=1500, days=27.5, capacity_teu_per_year=room_per_year
+        ),
     )
-    t = results(Chain.of([year_inputs(h, tight.assumptions)]), tight, theta)[0]
-    for c_tight, c_roomy in zip(t.closure, r.closure, strict=True):
-        room = room_per_year * closed_days / 184 / 2
-        assert c_tight.middle_corridor == pytest.approx(room, rel=1e-9)
+    t = results(Chain.of([year_inputs(h, tight.assumptions)]), tight, expensive)[0]
+    r_cheap = results(Chain.of([year_inputs(h, roomy.assumptions)]), roomy, expensive)[0]
+    assert sum(t.middle_corridor_teu) == pytest.approx(0.0, abs=1e-6)  # its own choice: none
+    for c_tight, c_roomy in zip(t.closure, r_cheap.closure, strict=True):
+        room = room_per_year / 2 * closed_days / 184
+        assert c_tight.middle_corridor == pytest.approx(min(room, 0.4 * c_roomy.booked), rel=1e-9)
         assert c_tight.sea == pytest.approx(c_roomy.sea + c_roomy.middle_corridor - room)
-    assert t.teu == pytest.approx(r.teu)  # diversion shares do not change the year's rail TEU
+    assert sum(mc_own.middle_corridor_teu) > 0  # a cheaper Middle Corridor takes some anyway
+    assert t.teu == pytest.approx(r_cheap.teu)  # the Caspian's room does not change rail TEU
     y2019 = load_chain(HISTORY / "2019.yaml")[-1].history
     quiet = results(Chain.of([year_inputs(y2019, roomy.assumptions)]), roomy, theta)[0]
     assert all(c.booked == 0 for c in quiet.closure)

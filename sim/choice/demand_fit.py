@@ -85,6 +85,47 @@ def sample_structures(
             on_done(m.name, post, time.perf_counter() - started)
 
 
+def copy_ensemble(ensemble_file: Path, folder: Path, observed: Path | None) -> Path:
+    """The ensemble, its structures and their assumptions copied into a new folder (for a
+    fit that must not touch the shipped one), observing ``observed`` when given; the copy's
+    ensemble file. A folder that exists and is not empty is refused: nothing is overwritten."""
+    import yaml
+
+    from sim.config.history_files import load_ensemble, load_structure
+    from sim.errors import ConfigError
+
+    if folder.exists() and any(folder.iterdir()):
+        raise ConfigError(str(folder), (), "exists and is not empty: give a new folder")
+    ens = load_ensemble(ensemble_file)
+    source = observed or ensemble_file.parent / ens.observed
+    if not source.is_file():
+        raise ConfigError(str(source), (), "no such file")
+    folder.mkdir(parents=True, exist_ok=True)
+    assumptions: set[str] = set()
+    for rel in ens.structures:
+        file = ensemble_file.parent / rel
+        if not file.is_file():
+            raise ConfigError(str(ensemble_file), ("structures",), f"no such file: {rel}")
+        assumptions.add(load_structure(file).assumptions)
+        if Path(rel).name != rel or any(Path(a).name != a for a in assumptions):
+            raise ConfigError(
+                str(ensemble_file), ("structures",), "a copy needs every file beside the ensemble"
+            )
+        (folder / Path(rel).name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
+    for rel in assumptions:
+        src = ensemble_file.parent / rel
+        (folder / Path(rel).name).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "observed.yaml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    doc = yaml.safe_load(ensemble_file.read_text(encoding="utf-8"))
+    doc["structures"] = [Path(rel).name for rel in ens.structures]
+    doc["observed"] = "observed.yaml"
+    for generated in ("weights", "comparison", "leave_one_period_out"):
+        doc.pop(generated, None)
+    target = folder / "ensemble.yaml"
+    target.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return target
+
+
 @dataclass(frozen=True)
 class Assessment:
     """What the fit says about the structures and the ensemble."""

@@ -40,7 +40,7 @@ class ClosureSplit:
 
     booked: float = 0.0  # what rail would have carried in the closed days
     waited: float = 0.0  # shipped after the reopening (inside the year's rail TEU)
-    middle_corridor: float = 0.0  # by the Caspian, within its spare room (MC2)
+    middle_corridor: float = 0.0  # by the Caspian, within its spare room (MC2 less its own use)
     rail_sea: float = 0.0  # rail to St Petersburg, then sea (D7)
 
     @property
@@ -185,8 +185,11 @@ def results(chain: Chain, model: DemandModel, theta: FloatArray) -> list[YearRes
             for h in (h1, h2):
                 booked = float(out[h, d, K.O_BOOKED])
                 if booked > 0.0:
+                    # the Caspian's room over the closed days: its capacity (MC2) less what
+                    # the Middle Corridor carries anyway in the half (its own choice)
                     closed = float(np.sum(chain.periods[h, :, 0] * (chain.periods[h, :, 1] < 0.5)))
-                    room = a.middle_corridor_spare_teu_per_year * closed / 2.0
+                    spare = chain.halves[h, K.H_MC_CAP] - float(out[h, d, K.O_MC_TEU])
+                    room = max(0.0, spare) * closed
                     closure[d] = closure[d] + ClosureSplit(
                         booked=booked,
                         waited=a.closure_wait_share * booked,
@@ -267,12 +270,24 @@ def coverage_observed(t: float, a: Assumptions) -> float:
 
 
 Capacity = tuple[tuple[float, float], tuple[float, float]]  # per half, per direction, TEU/half
+WaitCoefficients = tuple[float, float, float, float, float]  # c0, c1, k, δ, slope
+Waits = tuple[
+    tuple[WaitCoefficients, WaitCoefficients], tuple[WaitCoefficients, WaitCoefficients]
+]  # per half, per direction
 
 
-def year_inputs(h: HistoryYear, a: Assumptions, capacity_teu: Capacity | None = None) -> YearInputs:
-    """Resolve a year's block into the kernel's two half-year rows. The border's capacity per
-    half and direction comes from ``capacity_teu`` when given (the network's), else from the
-    block's train pairs × TEU per train."""
+def year_inputs(
+    h: HistoryYear,
+    a: Assumptions,
+    capacity_teu: Capacity | None = None,
+    waits: Waits | None = None,
+) -> YearInputs:
+    """Resolve a year's block into the kernel's two half-year rows. The border's capacity and
+    wait curve per half and direction come from the network when given (``capacity_teu``,
+    ``waits``: :mod:`sim.choice.border_supply`), else from the block's train pairs × TEU per
+    train and the assumptions' wait shape."""
+    w = a.border_wait
+    default = (w.base_days, w.scale_days, w.power, w.delta, w.slope_over_days)
     late = a.reliability_weight * (1.0 - h.sea.on_time_share) * h.sea.late_days
     sea_rates = h.sea.half_year_rates_usd_per_feu or [h.sea.rate_usd_per_feu] * 2
     pairs = h.rail.half_year_border_train_pairs_per_day or [h.rail.border_train_pairs_per_day] * 2
@@ -309,9 +324,9 @@ def year_inputs(h: HistoryYear, a: Assumptions, capacity_teu: Capacity | None = 
         row[K.H_CAPE_DAYS] = h.sea.cape_extra_days
         row[K.H_MARKET_W] = h.market_teu_per_year["westbound"] / 2.0
         row[K.H_MARKET_E] = h.market_teu_per_year["eastbound"] / 2.0
-        row[K.H_WAIT0] = a.border_wait.base_days
-        row[K.H_WAIT1] = a.border_wait.scale_days
-        row[K.H_WAIT2] = a.border_wait.power
+        for d in range(2):
+            i = K.H_WAIT_W + d * K.WAIT_COEFFICIENTS
+            row[i : i + K.WAIT_COEFFICIENTS] = waits[k][d] if waits is not None else default
         row[K.H_MC_RATE_W] = rail_w + a.middle_corridor.rate_premium_usd_per_feu
         row[K.H_MC_RATE_E] = rail_e + a.middle_corridor.rate_premium_usd_per_feu
         row[K.H_MC_CAP] = a.middle_corridor.capacity_teu_per_year / 2.0

@@ -63,14 +63,14 @@ COVERAGE_NONE, COVERAGE_LOGISTIC, COVERAGE_OBSERVED = 0, 1, 2
     H_CAPE_DAYS,
     H_MARKET_W,  # TEU in the half-year, all modes
     H_MARKET_E,
-    H_WAIT0,  # border wait(u) = w0 + w1 u^w2 / (1 − u) below SATURATION_U, days
-    H_WAIT1,
-    H_WAIT2,
     H_MC_RATE_W,
     H_MC_RATE_E,
     H_MC_CAP,  # Middle Corridor TEU in the half-year, per direction
-) = range(20)
-N_HALF_COLUMNS = 20
+    H_WAIT_W,  # first of the westbound wait curve's WAIT_COEFFICIENTS (c0, c1, k, δ, slope)
+) = range(18)
+WAIT_COEFFICIENTS = 5
+H_WAIT_E = H_WAIT_W + WAIT_COEFFICIENTS
+N_HALF_COLUMNS = H_WAIT_E + WAIT_COEFFICIENTS
 
 # --- constants shared by the chain ---------------------------------------------------------
 C_FREE_W, C_FREE_E, C_RAIL_BUFFER, C_WAIT_SHARE, C_MC_DAYS = range(5)
@@ -80,7 +80,6 @@ N_CONSTANTS = 5
 O_SHARE, O_STAR, O_LOAD, O_RATE, O_MC_TEU, O_BOOKED, O_WAIT_DAYS = range(7)
 N_OUT = 7
 
-SATURATION_U = 0.95  # beyond this the steady-state wait is replaced by a fluid backlog
 DAYS_PER_HALF = 365.0 / 2.0
 
 
@@ -93,11 +92,16 @@ def _logistic(x: float) -> float:
 
 
 @numba.njit(cache=True)
-def _wait_days(load: float, half: FloatArray) -> float:
-    u = min(max(load, 0.0), SATURATION_U)
-    wait = half[H_WAIT0] + half[H_WAIT1] * u ** half[H_WAIT2] / (1.0 - u)
-    if load > 1.0:  # the mean age of a fluid backlog growing for a half-year
-        wait += (load - 1.0) / load * DAYS_PER_HALF / 2.0
+def _wait_days(load: float, half: FloatArray, d: int) -> float:
+    """The border wait of direction d at load u (sim/choice/border_supply.py's curve):
+    c0 + c1 u^k / (1 + δ − u) up to u = 1, then rising by ``slope`` a unit of load (a
+    backlog growing over the half-year)."""
+    i = H_WAIT_W + d * WAIT_COEFFICIENTS
+    c0, c1, k, delta, slope = half[i], half[i + 1], half[i + 2], half[i + 3], half[i + 4]
+    u = min(max(load, 0.0), 1.0)
+    wait = c0 + c1 * u**k / (1.0 + delta - u)
+    if load > 1.0:
+        wait += slope * (load - 1.0)
     return float(wait)
 
 
@@ -138,7 +142,7 @@ def _static(
     sea_days = half[H_SEA_DAYS] + (0.0 if suez_open else half[H_CAPE_DAYS])
     rail_rate = half[H_RAIL_W + d] * (1.0 + theta[SUPPLY_A] * max(load, 0.0) ** theta[SUPPLY_B])
     rail_fixed = rail_rate + theta[CONST_W + d] + theta[SANCT_W + d] * half[H_SANCT]
-    rail_days = consts[C_FREE_W + d] + _wait_days(load, half) + consts[C_RAIL_BUFFER]
+    rail_days = consts[C_FREE_W + d] + _wait_days(load, half, d) + consts[C_RAIL_BUFFER]
     mc_fixed = half[H_MC_RATE_W + d] + theta[MC_CONST]
     excl = _excluded(theta, flags[0], d, half)
     returns = flags[0] == EXCLUSION_RETURNS
@@ -336,7 +340,7 @@ def _chain(
             )
             out[h, d, O_MC_TEU] = mc_teu
             out[h, d, O_BOOKED] = booked
-            out[h, d, O_WAIT_DAYS] = _wait_days(load, half)
+            out[h, d, O_WAIT_DAYS] = _wait_days(load, half, d)
             previous = p
     return out
 

@@ -61,6 +61,19 @@ def fit_history(
     table_only: Annotated[
         bool, typer.Option(help="no sampling: re-make the weights and tables from the draws")
     ] = False,
+    observed: Annotated[
+        Path | None,
+        typer.Option(
+            help="fit these observations instead (e.g. params/history_observed_utlc.yaml)"
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="fit a copy of the ensemble in this new folder, leaving params/demand as it is",
+        ),
+    ] = None,
 ) -> None:
     """Sample every demand structure's posterior (2016–2023 only), weigh the structures by
     the ensemble's rule, check the intervals leaving one year out; print the tables."""
@@ -77,6 +90,12 @@ def fit_history(
         chosen = _years(years)
         if nlive < 20:
             raise ConfigError("--nlive", (), "must be at least 20")
+        if out_dir is not None or observed is not None:
+            from sim.choice.demand_fit import copy_ensemble
+
+            if out_dir is None:
+                raise ConfigError("--observed", (), "needs --out: the shipped fit stays as it is")
+            ensemble = copy_ensemble(ensemble, out_dir, observed)
         if not table_only:
             sample_structures(
                 ensemble,

@@ -82,11 +82,14 @@ class MiddleCorridor(_Strict):
 
 
 class WaitShape(_Strict):
-    """Border wait against load u: base + scale × u^power / (1 − u) days (below saturation)."""
+    """Border wait against load u when no network gives one: c0 + c1 u^k / (1 + δ − u) days
+    up to u = 1, then + slope × (u − 1) (the form of sim/choice/border_supply.py)."""
 
     base_days: float = Field(ge=0, le=30)
     scale_days: float = Field(ge=0, le=30)
-    power: float = Field(ge=0.5, le=10)
+    power: float = Field(ge=0.1, le=10)
+    delta: float = Field(gt=0, le=10)
+    slope_over_days: float = Field(ge=0, le=1000)
 
 
 class Assumptions(_Strict):
@@ -104,7 +107,6 @@ class Assumptions(_Strict):
     closure_wait_share: float = Field(ge=0, le=1)
     closure_middle_corridor_share: float = Field(default=0.0, ge=0, le=1)
     closure_rail_sea_share: float = Field(default=0.0, ge=0, le=1)
-    middle_corridor_spare_teu_per_year: float = Field(default=0.0, ge=0, le=1e7)
     middle_corridor: MiddleCorridor
     coverage_trains: dict[int, float] = Field(
         min_length=2, description="V1 CR Express trains a year (the observed coverage series)"
