@@ -4,6 +4,7 @@ crossing, a wait curve that agrees with the engine, kept by the hash of its netw
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,7 @@ def test_capacity_rises_with_brests_servers() -> None:
         ).teu_per_year[0]
         for n in (2, 3, 4, 5)
     ]
-    assert all(b > a for a, b in zip(caps, caps[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(caps))
 
 
 def test_a_full_closure_does_not_reduce_the_capacity() -> None:

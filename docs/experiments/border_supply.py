@@ -41,8 +41,13 @@ def main() -> None:
         h = scenario.history
         assert h is not None and h.params is not None
         teu = load_history_params(path.parent / h.params).assumptions.teu_per_train
-        pairs = h.rail.half_year_border_train_pairs_per_day or [h.rail.border_train_pairs_per_day] * 2
-        halves = ((dt.date(year, 1, 1), dt.date(year, 7, 1)), (dt.date(year, 7, 1), dt.date(year + 1, 1, 1)))
+        pairs = (
+            h.rail.half_year_border_train_pairs_per_day or [h.rail.border_train_pairs_per_day] * 2
+        )
+        halves = (
+            (dt.date(year, 1, 1), dt.date(year, 7, 1)),
+            (dt.date(year, 7, 1), dt.date(year + 1, 1, 1)),
+        )
         for k, (start, end) in enumerate(halves):
             label = f"{year} H{k + 1}"
             b = border_supply(scenario, start, end, cache, source=f"{path} {start}..{end}")

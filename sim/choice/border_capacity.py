@@ -45,10 +45,13 @@ def mean_handling_hours(node: Node, train_types: dict[str, float]) -> float:
     total = sum(train_types.values())
     if total <= 0:
         return node.handling_hours.mean()
-    return sum(
-        p * node.handling_hours_by_type.get(t, node.handling_hours).mean()
-        for t, p in train_types.items()
-    ) / total
+    return (
+        sum(
+            p * node.handling_hours_by_type.get(t, node.handling_hours).mean()
+            for t, p in train_types.items()
+        )
+        / total
+    )
 
 
 def _value_at(times: Sequence[float], values: Sequence[T], t: float) -> T:
@@ -170,7 +173,9 @@ class _Crossings:
             ]
 
             def work(
-                trains: float, ce: float = china_eu, ot: list[tuple[str, float]] = others,
+                trains: float,
+                ce: float = china_eu,
+                ot: list[tuple[str, float]] = others,
                 f: float = factor,
             ) -> float:
                 load = trains * ce + sum(self._other_rate(o, d, t, trains) * h for o, h in ot)
@@ -214,9 +219,9 @@ def written_trains_per_day(s: Scenario, d: Direction) -> float:
     for flow in s.flows.values():
         if flow.market != MARKET_CHINA_EU or flow.teu_per_year is None:
             continue
-        share = sum(
-            sh for rid, sh in flow.routes.items() if direction_on(s, flow, rid) == d
-        ) / sum(flow.routes.values())
+        share = sum(sh for rid, sh in flow.routes.items() if direction_on(s, flow, rid) == d) / sum(
+            flow.routes.values()
+        )
         total += flow.teu_per_year / flow.teu_per_train / 365.0 * share
     return total
 

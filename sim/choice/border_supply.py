@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import yaml
 from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.optimize import least_squares
 
 from sim.choice.border_capacity import capacity_trains_per_day
@@ -69,7 +70,7 @@ class WaitCurve:
     """Mean border wait (days) of a China–EU train against load u = China–EU TEU offered /
     capacity (the form is in the module docstring)."""
 
-    network_hash: str  # hash of what it was fitted from (crossing nodes, pools, handling, other traffic)
+    network_hash: str  # of what it was fitted from (crossing nodes, pools, handling, other traffic)
     c0: float = 0.0
     c1: float = 0.0
     k: float = 1.0
@@ -81,7 +82,7 @@ class WaitCurve:
         """The wait at this load: a closed form (microseconds), for the choice's fit."""
         u = load if load > 0.0 else 0.0
         if u <= 1.0:
-            return self.c0 + self.c1 * u**self.k / (1.0 + self.delta - u)
+            return float(self.c0 + self.c1 * u**self.k / (1.0 + self.delta - u))
         return self.c0 + self.c1 / self.delta + self.slope_over * (u - 1.0)
 
     def wait_days_array(self, load: FloatArray) -> FloatArray:
@@ -157,27 +158,55 @@ class WaitCurveCache:
         }
 
 
+class _Coefficients(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    c0: float = Field(ge=0)
+    c1: float = Field(ge=0)
+    k: float = Field(ge=0)
+    delta: float = Field(gt=0)
+    slope_over: float = Field(ge=0)
+    fit_error: float = Field(ge=0)
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str = ""
+    both: _Coefficients
+    west: _Coefficients
+    east: _Coefficients
+
+
+class _CurvesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    metamodel: str
+    curves: dict[str, _Entry] = Field(default_factory=dict)
+
+
+def is_curves_file(doc: dict[str, Any]) -> bool:
+    """Whether a YAML mapping is a wait-curve cache (params/border_wait.yaml)."""
+    return "metamodel" in doc
+
+
 def read_curves(path: Path) -> dict[str, tuple[WaitCurve, WaitCurve, WaitCurve]]:
-    """The curves of a cache file (of this metamodel version; others are ignored)."""
+    """The curves of a cache file (of this metamodel version; others are ignored); a
+    ConfigError naming the field for anything else."""
     try:
-        doc = load_mapping(read_text(path))
+        doc = _CurvesFile.model_validate(load_mapping(read_text(path)))
     except InputProblem as exc:
         raise ConfigError(str(path), exc.path, exc.problem) from None
     except OSError as exc:
         raise ConfigError(str(path), (), f"cannot read: {exc.strerror}") from None
-    if doc.get("metamodel") != METAMODEL:
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise ConfigError(str(path), tuple(first["loc"]), first["msg"]) from None
+    if doc.metamodel != METAMODEL:
         return {}
-    out: dict[str, tuple[WaitCurve, WaitCurve, WaitCurve]] = {}
-    for h, entry in (doc.get("curves") or {}).items():
-        try:
-            out[str(h)] = (
-                WaitCurve(str(h), **entry["both"]),
-                WaitCurve(str(h), **entry["west"]),
-                WaitCurve(str(h), **entry["east"]),
-            )
-        except (KeyError, TypeError) as exc:
-            raise ConfigError(str(path), ("curves", str(h)), f"bad entry ({exc})") from None
-    return out
+    return {
+        h: tuple(  # type: ignore[misc]
+            WaitCurve(h, **getattr(e, name).model_dump()) for name in ("both", "west", "east")
+        )
+        for h, e in doc.curves.items()
+    }
 
 
 def write_curves(cache: WaitCurveCache, path: Path, header: str) -> None:
@@ -208,8 +237,9 @@ def fit_curve(network: str, loads: FloatArray, waits: FloatArray) -> WaitCurve:
     floor = 1.5
     scale = np.maximum(waits, floor)
 
-    def curve(p: FloatArray) -> WaitCurve:
-        return WaitCurve(network, *(float(x) for x in p))
+    def curve(p: FloatArray, error: float = 0.0) -> WaitCurve:
+        c0, c1, k, delta, slope = (float(x) for x in p)
+        return WaitCurve(network, c0, c1, k, delta, slope, error)
 
     def residuals(p: FloatArray) -> FloatArray:
         result: FloatArray = (curve(p).wait_days_array(loads) - waits) / scale
@@ -224,7 +254,7 @@ def fit_curve(network: str, loads: FloatArray, waits: FloatArray) -> WaitCurve:
     upper = [np.inf, np.inf, 12.0, 5.0, np.inf]
     best = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac", max_nfev=4000)
     error = float(np.max(np.abs(residuals(best.x))))
-    return WaitCurve(network, *(float(x) for x in best.x), fit_error=error)
+    return curve(best.x, error)
 
 
 def simulated_waits(
@@ -242,7 +272,9 @@ def simulated_waits(
     eastbound and both (trains-weighted), averaged over the replications."""
     out = np.zeros((len(loads), 3))
     for i, u in enumerate(loads):
-        mini = crossing_scenario(s, crossings, mixes, (u * capacity[0], u * capacity[1]), start, end)
+        mini = crossing_scenario(
+            s, crossings, mixes, (u * capacity[0], u * capacity[1]), start, end
+        )
         west = east = 0.0
         n_west = n_east = 0
         for r in range(replications):

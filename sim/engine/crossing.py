@@ -25,13 +25,14 @@ crossing node) and dispatch rules are left out: the time-series choice models cl
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.config.scenario import Direction, Event, Flow, Link, Node, Route, RunSettings, Scenario
-from sim.engine.model import CorridorModel
 from sim.engine.demand import plan_trains
+from sim.engine.model import CorridorModel
 from sim.engine.network import DIRECTIONS, build_network, opposite
 from sim.engine.streams import Streams
 from sim.errors import ConfigError
@@ -39,7 +40,8 @@ from sim.markets import MARKET_CHINA_EU
 
 BELARUS = "BY"
 EU_COUNTRIES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE"}
+    | {"IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
 )
 """ISO codes of the EU member states: a route's link from BY into one of these is a crossing."""
 
@@ -92,7 +94,7 @@ def _link_of(s: Scenario, a: str, b: str) -> str | None:
 def crossing_of_route(s: Scenario, route_id: str) -> Crossing | None:
     """The route's crossing from Belarus into the EU (either way round), or None."""
     nodes = s.routes[route_id].nodes
-    for a, b in zip(nodes, nodes[1:], strict=False):
+    for a, b in itertools.pairwise(nodes):
         ca, cb = s.nodes[a].country, s.nodes[b].country
         if {ca, cb} & {BELARUS} and (ca in EU_COUNTRIES or cb in EU_COUNTRIES):
             by_node, eu_node = (a, b) if ca == BELARUS else (b, a)
@@ -134,9 +136,7 @@ def find_crossings(s: Scenario, only: tuple[str, ...] | None = None) -> tuple[Cr
     return tuple(found[k] for k in sorted(found))
 
 
-def china_eu_mix(
-    s: Scenario, crossings: tuple[Crossing, ...], direction: Direction
-) -> ChinaEuMix:
+def china_eu_mix(s: Scenario, crossings: tuple[Crossing, ...], direction: Direction) -> ChinaEuMix:
     """Shares over the crossings, TEU per train (per train, harmonic over TEU), train types
     and seasonality (trains-weighted) of the scenario's China–EU trains in one direction.
     Flows with no TEU written weigh as one train each (the routing still counts)."""
@@ -245,7 +245,7 @@ def crossing_scenario(
             nodes[nid] = Node(name=s.nodes[nid].name, country=s.nodes[nid].country)
     links: dict[str, Link] = {c.link: s.links[c.link] for c in crossings}
     for _, seq in others.values():
-        for a, b in zip(seq, seq[1:], strict=False):
+        for a, b in itertools.pairwise(seq):
             lid = _link_of(s, a, b)
             assert lid is not None
             links[lid] = s.links[lid]
@@ -307,8 +307,8 @@ def crossing_waits(
     crossing_index = {net.nodes[i].id: i for i in range(len(net.nodes))}
     wanted = np.zeros(len(net.nodes), dtype=bool)
     for c in crossings:
-        for n in c.nodes:
-            wanted[crossing_index[n]] = True
+        for nid in c.nodes:
+            wanted[crossing_index[nid]] = True
     start = np.where(np.isnan(rec.visit_start), rec.end_hours, rec.visit_start)
     wait = np.where(wanted[rec.visit_node], start - rec.visit_arrive, 0.0)
     wait = np.where(np.isnan(rec.visit_arrive), 0.0, wait)
