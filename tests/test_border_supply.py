@@ -189,7 +189,10 @@ def test_a_cached_curve_is_not_fitted_again() -> None:
 @pytest.mark.slow
 def test_the_wait_curve_agrees_with_a_fresh_simulation() -> None:
     """At five loads from 0.3 to 1.1 of capacity the curve fitted on the fly is within 20 %
-    (or 0.3 d) of the mean wait of six fresh replications of the crossing (other seeds)."""
+    (or 0.3 d) of the mean wait of six fresh replications of the crossing (other seeds); each
+    direction's own curve, fitted to half the trains, within 30 % (at u = 1.1 one direction's
+    half-year mean moves by ±15 % between seeds: a 1 % change in its Poisson count moves the
+    backlog's growth by 10 %)."""
     s = history(2024)
     cache = WaitCurveCache(path=None)  # fit here, not from the shipped file
     supply = border_supply(s, *H1, cache)
@@ -199,10 +202,13 @@ def test_the_wait_curve_agrees_with_a_fresh_simulation() -> None:
         s, cap.crossings, cap.mixes, cap.trains_per_day, *H1, loads, 6, root_seed=99
     )
     for u, row in zip(loads, fresh, strict=True):
-        for curve, simulated in zip(
-            (supply.wait, *supply.wait_by_direction), (row[2], row[0], row[1]), strict=True
+        for curve, simulated, rel in zip(
+            (supply.wait, *supply.wait_by_direction),
+            (row[2], row[0], row[1]),
+            (0.2, 0.3, 0.3),
+            strict=True,
         ):
-            assert abs(curve.wait_days(u) - simulated) <= max(0.2 * simulated, 0.3), (u, simulated)
+            assert abs(curve.wait_days(u) - simulated) <= max(rel * simulated, 0.3), (u, simulated)
     # the halved crossing: a new hash, a new fit, and a longer wait at the same load's TEU
     halved = border_supply(history(2024, *HALVED_BREST), *H1, cache)
     assert halved.wait.network_hash != supply.wait.network_hash
