@@ -51,6 +51,7 @@ SCENARIO_FOR_PARAMS = {  # a scenario that reads each params file (None: read by
     "history_choice.yaml": "history/2024.yaml",
     "history_choice_exclusion_only.yaml": None,
     "history_observed.yaml": None,
+    "border_wait.yaml": None,
 }
 
 HOSTILE_VALUES: list[Any] = [

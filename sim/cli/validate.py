@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.choice.border_supply import is_curves_file, read_curves
 from sim.choice.history_demand import with_history_demand
 from sim.config.checks import scenario_warnings
 from sim.config.history_files import history_file_kind, load_demand_file
@@ -38,6 +39,9 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
                 raise warning
             on_warning(warning)
         return "scenario"
+    if is_curves_file(raw.data):  # the border wait curves (sim/choice/border_supply.py)
+        read_curves(path)
+        return "border wait curves"
     kind = history_file_kind(raw.data)
     if kind is not None:  # the demand's files: observations, assumptions, structures, ensemble
         load_demand_file(path, kind)
