@@ -129,6 +129,9 @@ def backtest(
     workers: Annotated[int, typer.Option(help="processes for replications")] = 1,
     horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
     years: Annotated[str, typer.Option(help="only these years, e.g. 2024-2025")] = "",
+    draws: Annotated[
+        int, typer.Option(help="ensemble draws of each predicted year through the simulation")
+    ] = 10,
 ) -> None:
     """Every history year at the ensemble's demand, simulated, against Y1/Y2 with the
     ensemble's intervals in and out of sample; 2024–25 predicted."""
@@ -145,11 +148,12 @@ def backtest(
             max(1, workers),
             horizon_days,
             _years(years) if years else (),
+            max(0, draws),
         )
     out.print(markdown(result), markup=False)
     out.print("\n" + coverage_table(result.assessment), markup=False)
     out.print(
-        f"\nproduced by: corridor backtest -r {replications} "
+        f"\nproduced by: corridor backtest -r {replications} --draws {draws} "
         f"({time.perf_counter() - started:.0f} s; each year's run.seed; the ensemble's "
         "intervals cover structures, parameters, the fitted discrepancy, Y1's band and the "
         "simulation's noise; the simulated CI covers replications only)",
