@@ -48,9 +48,8 @@ SCENARIO_FOR_PARAMS = {  # a scenario that reads each params file (None: read by
     "belarus_china_2019.yaml": "belarus/capacity_2019.yaml",
     "belarus_china_2023.yaml": "belarus/capacity_2023.yaml",
     "belarus_china_2025.yaml": "belarus_corridor_capacity.yaml",
-    "history_choice.yaml": "history/2024.yaml",
-    "history_choice_exclusion_only.yaml": None,
     "history_observed.yaml": None,
+    "history_observed_utlc.yaml": None,
     "border_wait.yaml": None,
 }
 

@@ -1,7 +1,8 @@
 """The choice's border from the network, per shipped history year (docs/model.md, "The
 choice's border, from the network"): each half-year's China–EU capacity per direction from
-the simulated crossing(s) and the fitted wait at u = 0.5, 0.8, 1.0, beside what the choice
-uses today (``border_train_pairs_per_day`` × TEU per train × 365, and 1 × u / (1 − u) days).
+the simulated crossing(s) and the fitted wait at u = 0.5, 0.8, 1.0, beside the figures the
+choice used before it read the network (B1's train pairs + 2 for Grodno/Svislač, × 82 TEU × 365,
+and 1 × u / (1 − u) days).
 
 Run from the repository root (about two minutes: it fits the 20 half-years' curves unless
 params/border_wait.yaml has them):
@@ -14,10 +15,13 @@ import sys
 from pathlib import Path
 
 from sim.choice.border_supply import SHIPPED_CURVES, WaitCurveCache, border_supply, write_curves
-from sim.config.history_files import load_history_params
 from sim.config.loader import load_scenario
 
 YEARS = range(2016, 2026)
+# what the history years' `border_train_pairs_per_day` said before the choice read the network
+# (B1 14 + 2, 16 from 2021 + 2; B2/D2 works in 2019), × 82 TEU a train (B16)
+OLD_PAIRS = {2019: (14, 10), 2016: (16, 16), 2017: (16, 16), 2018: (16, 16), 2020: (16, 16)}
+OLD_TEU_PER_TRAIN = 82
 LOADS = (0.5, 0.8, 1.0)
 HEADER = """\
 # Border wait curves of the shipped history years (sim/choice/border_supply.py): for each
@@ -39,11 +43,9 @@ def main() -> None:
         path = Path(f"scenarios/history/{year}.yaml")
         scenario, _ = load_scenario(path)
         h = scenario.history
-        assert h is not None and h.params is not None
-        teu = load_history_params(path.parent / h.params).assumptions.teu_per_train
-        pairs = (
-            h.rail.half_year_border_train_pairs_per_day or [h.rail.border_train_pairs_per_day] * 2
-        )
+        assert h is not None
+        teu = OLD_TEU_PER_TRAIN
+        pairs = OLD_PAIRS.get(year, (18, 18))
         halves = (
             (dt.date(year, 1, 1), dt.date(year, 7, 1)),
             (dt.date(year, 7, 1), dt.date(year + 1, 1, 1)),

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.choice import kernel as K
 from sim.choice.demand_fit import Assessment, assess
 from sim.choice.ensemble import EnsembleRun, YearPrediction, predict_year, run
-from sim.choice.history import NO_CLOSURE, ClosureSplit
+from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit
 from sim.choice.history_demand import china_eu_flows, is_westbound, share_1520, with_rail_demand
 from sim.choice.weighing import chain_of
 from sim.choice.year_chain import HistoryYearFile, history_chain
@@ -75,16 +76,18 @@ class YearRow:
         return self.simulated[0].mean / self.simulated[2].mean if self.simulated[2].mean else 0.0
 
 
-def inputs_summary(f: HistoryYearFile) -> str:
-    """The year's inputs in one cell."""
+def inputs_summary(f: HistoryYearFile, chain: Chain) -> str:
+    """The year's inputs in one cell; the border as the network gives it to the choice
+    (China–EU TEU a year westbound, per half-year)."""
     h = f.history
     sea = h.sea.half_year_rates_usd_per_feu or [h.sea.rate_usd_per_feu] * 2
-    pairs = h.rail.half_year_border_train_pairs_per_day or [h.rail.border_train_pairs_per_day]
+    k = chain.years.index(h.year)
+    caps = [2.0 * chain.halves[2 * k + i, K.H_CAP_W] / 1000.0 for i in (0, 1)]
     parts = [
         f"sea ${sea[0]:,.0f}/{sea[1]:,.0f}",
         f"on time {h.sea.on_time_share:.0%}",
         f"rail ${h.rail.rate_usd_per_feu:,.0f}",
-        f"border {'/'.join(f'{p:g}' for p in pairs)} pairs/d",
+        f"border {caps[0]:,.0f}k/{caps[1]:,.0f}k TEU/yr W",
     ]
     if h.rail.sanctions_from is not None:
         parts.append("sanctions")
@@ -160,7 +163,7 @@ def backtest(
         rows.append(
             YearRow(
                 year=y,
-                inputs=inputs_summary(f),
+                inputs=inputs_summary(f, chain),
                 prediction=pred,
                 simulated=(
                     estimate([w for w, _ in reps]),

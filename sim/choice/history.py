@@ -26,10 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.choice import kernel as K
+from sim.choice.border_supply import WaitCurveCache, border_supply
 from sim.config.demand import Assumptions, DemandStructure
 from sim.config.history import HistoryYear
+from sim.config.scenario import Scenario
 
 DAYS_PER_YEAR = 365.0
+UNBOUNDED_TEU = 1e12  # a crossing that never binds (a year given without its network)
 MAX_PERIODS = 9  # periods in one half-year: at most 4 closures (HistoryYear refuses more)
 FloatArray = K.FloatArray
 
@@ -276,6 +279,29 @@ Waits = tuple[
 ]  # per half, per direction
 
 
+def network_year_inputs(
+    scenario: Scenario, a: Assumptions, cache: WaitCurveCache | None = None
+) -> YearInputs:
+    """A history scenario's year with its border from its own network (one border: the
+    simulated crossing's capacity per direction and the wait curve fitted to it,
+    :mod:`sim.choice.border_supply`), so a change to the crossing moves the chosen demand."""
+    h = scenario.history
+    if h is None:
+        raise ValueError("not a history scenario")
+    cache = cache if cache is not None else WaitCurveCache()
+    caps = []
+    waits = []
+    for start, end in _halves(h.year):
+        b = border_supply(scenario, start, end, cache)
+        caps.append((b.capacity_teu[0] / 2.0, b.capacity_teu[1] / 2.0))
+        coefficients = []
+        for curve in b.wait_by_direction:
+            c = curve.coefficients()
+            coefficients.append((c["c0"], c["c1"], c["k"], c["delta"], c["slope_over"]))
+        waits.append((coefficients[0], coefficients[1]))
+    return year_inputs(h, a, (caps[0], caps[1]), (waits[0], waits[1]))
+
+
 def year_inputs(
     h: HistoryYear,
     a: Assumptions,
@@ -283,14 +309,13 @@ def year_inputs(
     waits: Waits | None = None,
 ) -> YearInputs:
     """Resolve a year's block into the kernel's two half-year rows. The border's capacity and
-    wait curve per half and direction come from the network when given (``capacity_teu``,
-    ``waits``: :mod:`sim.choice.border_supply`), else from the block's train pairs × TEU per
-    train and the assumptions' wait shape."""
+    wait curve per half and direction come from the network (:func:`network_year_inputs`);
+    without them (a toy year, a test) the crossing is unbounded and the wait the assumptions'
+    fallback shape."""
     w = a.border_wait
     default = (w.base_days, w.scale_days, w.power, w.delta, w.slope_over_days)
     late = a.reliability_weight * (1.0 - h.sea.on_time_share) * h.sea.late_days
     sea_rates = h.sea.half_year_rates_usd_per_feu or [h.sea.rate_usd_per_feu] * 2
-    pairs = h.rail.half_year_border_train_pairs_per_day or [h.rail.border_train_pairs_per_day] * 2
     east_ratio = (
         h.sea.eastbound_rate_usd_per_feu / h.sea.rate_usd_per_feu
         if h.sea.eastbound_rate_usd_per_feu is not None and h.sea.rate_usd_per_feu > 0
@@ -310,8 +335,7 @@ def year_inputs(
         row[K.H_RAIL_W] = rail_w
         row[K.H_RAIL_E] = rail_e
         if capacity_teu is None:
-            cap = pairs[k] * a.teu_per_train * DAYS_PER_YEAR / 2.0
-            row[K.H_CAP_W] = row[K.H_CAP_E] = cap
+            row[K.H_CAP_W] = row[K.H_CAP_E] = UNBOUNDED_TEU
         else:
             row[K.H_CAP_W], row[K.H_CAP_E] = capacity_teu[k]
         if sanctions_start is not None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.choice.border_supply import WaitCurveCache
 from sim.choice.ensemble import (
     EnsembleRun,
     Interval,
@@ -27,7 +28,7 @@ from sim.choice.ensemble import (
     predict_year,
     run,
 )
-from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit, year_inputs
+from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit, network_year_inputs
 from sim.choice.year_chain import HistoryYearFile, load_chain
 from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario
@@ -222,8 +223,10 @@ def _ensemble_years(
             ("history", "year"),
             f"expected {earlier[-1].history.year + 1} (the year after its 'previous')",
         )
+    cache = WaitCurveCache()
     chain = Chain.of(
-        [year_inputs(f.history, assumptions) for f in earlier] + [year_inputs(h, assumptions)]
+        [network_year_inputs(f.scenario, assumptions, cache) for f in earlier]
+        + [network_year_inputs(scenario, assumptions, cache)]
     )
     return earlier, ens, run(ens, chain, ens.ensemble.draws_per_structure, ens.ensemble.seed)
 

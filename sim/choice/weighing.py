@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from sim.choice import kernel as K
+from sim.choice.border_supply import WaitCurveCache
 from sim.choice.ensemble import LoadedEnsemble, Member, allocate, interval, predictive_sd
-from sim.choice.history import Chain, year_inputs
+from sim.choice.history import Chain, network_year_inputs
 from sim.choice.posterior import Observations, Problem, pointwise_loglik, sample
 from sim.choice.year_chain import history_chain
 from sim.config.demand import Posterior
@@ -71,8 +72,12 @@ def fit_job(job: FitJob) -> Posterior:
 
 
 def chain_of(history: Path, assumptions: Any) -> Chain:
-    """The chain of years a ``--history`` names, resolved with these assumptions."""
-    return Chain.of([year_inputs(f.history, assumptions) for f in history_chain(history)])
+    """The chain of years a ``--history`` names, resolved with these assumptions, each year's
+    border from its own network."""
+    cache = WaitCurveCache()
+    return Chain.of(
+        [network_year_inputs(f.scenario, assumptions, cache) for f in history_chain(history)]
+    )
 
 
 @dataclass(frozen=True)

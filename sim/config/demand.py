@@ -103,7 +103,6 @@ class Assumptions(_Strict):
     rail_buffer_days: float = Field(ge=0, le=60)
     rail_free_days: PerDirection
     border_wait: WaitShape
-    teu_per_train: float = Field(gt=0, le=1000)
     closure_wait_share: float = Field(ge=0, le=1)
     closure_middle_corridor_share: float = Field(default=0.0, ge=0, le=1)
     closure_rail_sea_share: float = Field(default=0.0, ge=0, le=1)

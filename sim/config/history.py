@@ -68,12 +68,6 @@ class RailYear(_Strict):
     eastbound_rate_usd_per_feu: float | None = Field(
         default=None, ge=0, description="absent: westbound × eastbound_rail_rate_ratio"
     )
-    border_train_pairs_per_day: float = Field(
-        gt=0, description="Belarus–Poland broad-gauge handling in force, averaged over the year"
-    )
-    half_year_border_train_pairs_per_day: list[Annotated[float, Field(gt=0)]] | None = Field(
-        default=None, min_length=2, max_length=2, description="H1, H2; absent: the annual"
-    )
     sanctions_from: dt.date | None = Field(
         default=None, description="start of the 2022 sanctions regime (D3); null: none"
     )
