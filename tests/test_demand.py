@@ -654,3 +654,22 @@ def test_a_closure_years_run_reports_where_the_closed_days_bookings_went(tmp_pat
     assert booked > 0
     assert sum(block[f"closure_{k}_teu"] for k in parts) == pytest.approx(booked, abs=0.5)
     assert "by the Middle Corridor" in " ".join(result.output.split())
+
+
+def test_the_choice_reads_its_border_from_the_network_a_tighter_crossing_moves_demand() -> None:
+    """One border (issue 21, item 1): the choice's capacity and wait come from the simulated
+    crossing, so fewer servers at Brest lower the demand the ensemble chooses for the year
+    (with Brest's servers cut to one a direction the crossing nears its capacity)."""
+    from sim.choice.history_demand import history_teu
+    from sim.workflow.run import RunRequest, prepare
+
+    plain, raw = prepare(RunRequest(scenario_file=HISTORY / "2024.yaml"))
+    cut = (
+        "nodes.brest.servers_by_direction.west=1",
+        "nodes.brest.servers_by_direction.east=1",
+        "nodes.brest.servers=2",
+    )
+    tight, raw2 = prepare(RunRequest(scenario_file=HISTORY / "2024.yaml", overrides=cut))
+    a, b = history_teu(plain, raw), history_teu(tight, raw2)
+    assert a is not None and b is not None
+    assert sum(b) < 0.99 * sum(a)

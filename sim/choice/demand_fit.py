@@ -19,6 +19,7 @@ import numpy as np
 from sim.choice.ensemble import (
     Interval,
     LoadedEnsemble,
+    Member,
     YearPrediction,
     load,
     predict_year,
@@ -27,18 +28,24 @@ from sim.choice.ensemble import (
 from sim.choice.weighing import (
     Coverage,
     FitJob,
+    LooJob,
     MemberCheck,
     chain_of,
     check_member,
     coverage,
     fit_job,
+    loo_job,
+    pareto_k_by_year,
     weights_by_rule,
 )
-from sim.config.demand import Posterior
+from sim.config.demand import ExactLoo, Posterior
 from sim.config.history_write import write_ensemble, write_posterior
 from sim.executors import map_ordered
 
 PREDICTED = (2024, 2025)
+
+
+PARETO_K_LIMIT = 0.7  # above it PSIS is unreliable (Vehtari et al. 2024): refit exactly
 
 
 def sample_structures(
@@ -49,9 +56,13 @@ def sample_structures(
     workers: int,
     only: Sequence[str] = (),
     on_done: Callable[[str, Posterior, float], None] | None = None,
+    loo_nlive: int = 0,
+    on_refit: Callable[[str, int, float, float], None] | None = None,
 ) -> None:
     """Sample the posterior of every structure (or those named in ``only``) and write it into
-    its file; each structure's seed is the ensemble's seed + its position in the list."""
+    its file; each structure's seed is the ensemble's seed + its position in the list. With
+    ``loo_nlive`` > 0, every year whose PSIS Pareto k exceeds 0.7 is then left out by an exact
+    refit (that many live points), written beside the posterior."""
     ens = load(ensemble_file, require_fit=False)
     names = [m.name for m in ens.members]
     unknown = [n for n in only if n not in names]
@@ -83,6 +94,64 @@ def sample_structures(
         )
         if on_done is not None:
             on_done(m.name, post, time.perf_counter() - started)
+    if loo_nlive > 0:
+        _exact_refits(
+            ensemble_file, history, years, [m.name for _, m in chosen], loo_nlive, workers, on_refit
+        )
+
+
+def _exact_refits(
+    ensemble_file: Path,
+    history: Path,
+    years: Sequence[int],
+    names: Sequence[str],
+    nlive: int,
+    workers: int,
+    on_refit: Callable[[str, int, float, float], None] | None,
+) -> None:
+    """Refit each (structure, year) whose PSIS Pareto k exceeds the limit, without the year;
+    write the refits into the structures' files."""
+    ens = load(ensemble_file)
+    chain = chain_of(history, ens.members[0].model.assumptions).upto(max(years))
+    observed_file = ensemble_file.parent / ens.ensemble.observed
+    jobs: list[tuple[Member, LooJob]] = []
+    for k, m in enumerate(ens.members):
+        if m.name not in names:
+            continue
+        ks = pareto_k_by_year(ens.observed, chain, m, list(years))
+        for y, pk in sorted(ks.items()):
+            if pk > PARETO_K_LIMIT:
+                job = LooJob(
+                    m.path,
+                    observed_file,
+                    history,
+                    tuple(years),
+                    y,
+                    round(pk, 4),
+                    ens.ensemble.seed + 100 * (k + 1) + (y - 2000),
+                    nlive,
+                    ens.ensemble.draws_per_structure,
+                )
+                jobs.append((m, job))
+    started = time.perf_counter()
+    refits: dict[str, dict[int, ExactLoo]] = {}
+    done = map_ordered(loo_job, [j for _, j in jobs], workers)
+    for (m, job), exact in zip(jobs, done, strict=True):
+        refits.setdefault(m.name, {})[job.leave_out] = exact
+        if on_refit is not None:
+            on_refit(m.name, job.leave_out, job.pareto_k, time.perf_counter() - started)
+    for m in ens.members:
+        post = m.structure.posterior
+        if m.name not in names or post is None:
+            continue
+        updated = post.model_copy(update={"exact_loo": refits.get(m.name, {})})
+        write_posterior(
+            m.path,
+            updated,
+            f"corridor fit-history --years {years[0]}-{years[-1]} (seed {post.seed}); exact "
+            f"leave-one-year-out refits ({nlive} live points) where Pareto k > "
+            f"{PARETO_K_LIMIT}",
+        )
 
 
 def copy_ensemble(ensemble_file: Path, folder: Path, observed: Path | None) -> Path:

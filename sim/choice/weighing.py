@@ -6,8 +6,9 @@ the check that the intervals hold on years the fit did not see.
 * **Leave one year out.** Each draw's log-likelihood of a year's observations (total, first
   half, westbound share, rate, Middle Corridor) is summed into one value per year; Pareto-
   smoothed importance sampling (ArviZ's PSIS-LOO) then gives each structure's predictive
-  density of every year as if that year had been left out of its fit, with Pareto k saying
-  where the approximation is poor (k > 0.7).
+  density of every year as if that year had been left out of its fit. Where Pareto k says
+  the approximation is unreliable (k > 0.7), the structure is refitted without the year
+  (:func:`loo_job`, as ArviZ's ``reloo`` does) and that year is scored exactly.
 * **Weights**, by the rule the ensemble file fixes before any prediction: Bayesian stacking
   of those leave-one-year-out densities (ArviZ's ``compare``), or pseudo-BMA, or equal.
 * **Coverage**: for each year 2016–2023, the mixture of the structures' leave-one-year-out
@@ -31,7 +32,7 @@ from sim.choice.ensemble import LoadedEnsemble, Member, allocate, interval, pred
 from sim.choice.history import Chain, network_year_inputs
 from sim.choice.posterior import Observations, Problem, pointwise_loglik, sample
 from sim.choice.year_chain import history_chain
-from sim.config.demand import Posterior
+from sim.config.demand import ExactLoo, Posterior
 from sim.config.history_files import load_assumptions, load_observed, load_structure
 
 FloatArray = K.FloatArray
@@ -71,6 +72,69 @@ def fit_job(job: FitJob) -> Posterior:
     return sample(problem, job.seed, job.nlive, job.draws)
 
 
+@dataclass(frozen=True)
+class LooJob:
+    """One structure refitted without one year (exact leave-one-year-out), as a task."""
+
+    structure_file: Path
+    observed_file: Path
+    history: Path
+    years: tuple[int, ...]
+    leave_out: int
+    pareto_k: float
+    seed: int
+    nlive: int
+    draws: int
+
+
+def loo_job(job: LooJob) -> ExactLoo:
+    """Sample the structure without ``leave_out`` and score that year with the refit's draws
+    (runs in a worker process)."""
+    from sim.choice.history import DemandModel, results
+
+    structure = load_structure(job.structure_file)
+    assumptions = load_assumptions(job.structure_file.parent / structure.assumptions)
+    model = DemandModel.of(structure, assumptions)
+    chain = chain_of(job.history, assumptions).upto(max(job.years))
+    observed = load_observed(job.observed_file)
+    kept = [y for y in job.years if y != job.leave_out]
+    post = sample(
+        Problem(structure, model, chain, Observations.of(observed, chain, kept)),
+        job.seed,
+        job.nlive,
+        job.draws,
+    )
+    held = Observations.of(observed, chain, [job.leave_out])
+    k = chain.years.index(job.leave_out)
+    loglik, totals = [], []
+    draws = K.as_float(post.draws)
+    for theta in draws:
+        loglik.append(float(np.sum(pointwise_loglik(chain, model, theta, held))))
+        totals.append(results(chain, model, theta)[k].total_teu)
+    return ExactLoo(
+        pareto_k=job.pareto_k,
+        loglik=[float(f"{v:.6g}") for v in loglik],
+        total_teu=[float(f"{v:.6g}") for v in totals],
+        discrepancy_sd=[float(f"{v:.6g}") for v in draws[:, K.SIGMA]],
+    )
+
+
+def pareto_k_by_year(
+    observed: Any, chain: Chain, member: Member, years: list[int]
+) -> dict[int, float]:
+    """PSIS's Pareto k of each year left out, from the member's posterior draws."""
+    az = _arviz()
+    obs = Observations.of(observed, chain, years)
+    ll, groups = year_loglik(chain, member, obs)
+    idata = az.from_dict(
+        posterior={"theta": member.draws[None, :, 0]}, log_likelihood={"year": ll[None]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loo = az.loo(idata, pointwise=True)
+    return {y: float(k) for y, k in zip(groups, loo.pareto_k.values, strict=True)}
+
+
 def chain_of(history: Path, assumptions: Any) -> Chain:
     """The chain of years a ``--history`` names, resolved with these assumptions, each year's
     border from its own network."""
@@ -87,7 +151,7 @@ class MemberCheck:
     name: str
     elpd_loo: float
     elpd_se: float
-    pareto_k_max: float
+    pareto_k_max: float  # after the exact refits (0 for a year refitted)
     log_evidence: float
     loo_total: dict[int, FloatArray]  # year -> predictive sample of the total (LOO)
     loo_member: dict[int, FloatArray]  # year -> in-sample choice totals (no noise)
@@ -119,7 +183,9 @@ def _totals(chain: Chain, member: Member, years: list[int]) -> FloatArray:
 def check_member(
     ens: LoadedEnsemble, chain: Chain, member: Member, years: list[int], seed: int
 ) -> tuple[MemberCheck, Any]:
-    """PSIS-LOO of one structure; its ArviZ data (for the comparison) beside the figures."""
+    """Leave-one-year-out of one structure: PSIS from its posterior, or the exact refit the
+    fit wrote for a year where PSIS is unreliable (Pareto k > 0.7); the leave-one-out data
+    (for the comparison) beside the figures."""
     az = _arviz()
     obs = Observations.of(ens.observed, chain, years)
     ll, groups = year_loglik(chain, member, obs)
@@ -129,28 +195,52 @@ def check_member(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         loo = az.loo(idata, pointwise=True)
+    post = member.structure.posterior
+    exact = post.exact_loo if post is not None else {}
     totals = _totals(chain, member, groups)
     sd = predictive_sd(ens, member.draws, "rail")
     rng = np.random.default_rng(np.random.SeedSequence([seed, len(groups)]))
     loo_total: dict[int, FloatArray] = {}
+    pointwise = loo["loo_i"].values.copy()
+    ks = loo.pareto_k.values.copy()
     for j, y in enumerate(groups):
+        if y in exact:
+            e = exact[y]
+            lik = K.as_float(e.loglik)
+            pointwise[j] = float(np.logaddexp.reduce(lik) - math.log(len(lik)))
+            ks[j] = 0.0  # exact: no importance sampling
+            t = K.as_float(e.total_teu)
+            s = predictive_sd(ens, _sigma_rows(K.as_float(e.discrepancy_sd)), "rail")
+            pick = rng.choice(len(t), size=4000)
+            loo_total[y] = K.as_float(t[pick] * np.exp(s[pick] * rng.standard_normal(4000)))
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             lw, _ = az.psislw(-ll[:, j])
         w = np.exp(lw - np.max(lw))
         pick = rng.choice(len(w), size=4000, p=w / w.sum())
         loo_total[y] = K.as_float(totals[pick, j] * np.exp(sd[pick] * rng.standard_normal(4000)))
-    post = member.structure.posterior
+    loo["loo_i"].values[:] = pointwise
+    loo.pareto_k.values[:] = ks
+    loo["elpd_loo"] = float(np.sum(pointwise))
+    loo["se"] = float(np.sqrt(len(pointwise) * np.var(pointwise)))
     check = MemberCheck(
         name=member.name,
-        elpd_loo=float(loo.elpd_loo),
-        elpd_se=float(loo.se),
-        pareto_k_max=float(np.max(loo.pareto_k.values)),
+        elpd_loo=float(loo["elpd_loo"]),
+        elpd_se=float(loo["se"]),
+        pareto_k_max=float(np.max(ks)),
         log_evidence=post.log_evidence if post is not None else math.nan,
         loo_total=loo_total,
         loo_member={y: K.as_float(totals[:, j]) for j, y in enumerate(groups)},
     )
-    return check, idata
+    return check, loo
+
+
+def _sigma_rows(sigma: FloatArray) -> FloatArray:
+    """Parameter rows holding only σ (what :func:`predictive_sd` reads)."""
+    rows = np.zeros((len(sigma), K.N_THETA))
+    rows[:, K.SIGMA] = sigma
+    return K.as_float(rows)
 
 
 def weights_by_rule(rule: str, names: list[str], idatas: dict[str, Any]) -> dict[str, float]:

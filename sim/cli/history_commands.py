@@ -58,6 +58,10 @@ def fit_history(
     ] = None,
     nlive: Annotated[int, typer.Option(help="live points of the nested sampler")] = 300,
     workers: Annotated[int, typer.Option(help="processes (one structure each)")] = 2,
+    loo_nlive: Annotated[
+        int,
+        typer.Option(help="live points of the exact leave-one-year-out refits (0: PSIS only)"),
+    ] = 150,
     table_only: Annotated[
         bool, typer.Option(help="no sampling: re-make the weights and tables from the draws")
     ] = False,
@@ -107,6 +111,11 @@ def fit_history(
                 lambda name, post, wall: out.print(
                     f"{name}: {post.likelihood_calls:,} likelihood calls, log evidence "
                     f"{post.log_evidence:.2f} ± {post.log_evidence_error:.2f} ({wall:.0f} s)",
+                    markup=False,
+                ),
+                max(0, loo_nlive),
+                lambda name, year, k, wall: out.print(
+                    f"{name} without {year} (Pareto k {k:.2f}): refitted ({wall:.0f} s)",
                     markup=False,
                 ),
             )

@@ -164,8 +164,27 @@ class Prior(_Strict):
         return self
 
 
+class ExactLoo(_Strict):
+    """A year left out by an exact refit (where importance sampling is unreliable, Pareto
+    k > 0.7): per draw of the refit, the log-likelihood of that year's observations, the
+    choice's total rail TEU of the year and the draw's discrepancy σ."""
+
+    pareto_k: float
+    loglik: list[float] = Field(min_length=1)
+    total_teu: list[float] = Field(min_length=1)
+    discrepancy_sd: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> ExactLoo:
+        if not len(self.loglik) == len(self.total_teu) == len(self.discrepancy_sd):
+            raise ValueError("loglik, total_teu and discrepancy_sd must have one value a draw")
+        return self
+
+
 class Posterior(_Strict):
-    """What the fit wrote: equally weighted draws of every parameter, and its diagnostics."""
+    """What the fit wrote: equally weighted draws of every parameter, and its diagnostics;
+    and the exact leave-one-year-out refits of the years importance sampling could not
+    handle."""
 
     sampler: str
     seed: int
@@ -174,6 +193,7 @@ class Posterior(_Strict):
     likelihood_calls: int
     names: list[str]
     draws: list[list[float]] = Field(min_length=1)
+    exact_loo: dict[int, ExactLoo] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _shape(self) -> Posterior:

@@ -26,12 +26,22 @@ def _replace_tail(path: Path, comment: str, body: str) -> None:
 def write_posterior(path: Path, posterior: Posterior, provenance: str) -> None:
     """Replace a structure file's posterior (one flow-style row per draw)."""
     head = {
-        k: v for k, v in posterior.model_dump(mode="json").items() if k not in ("draws", "names")
+        k: v
+        for k, v in posterior.model_dump(mode="json").items()
+        if k not in ("draws", "names", "exact_loo")
     }
     lines = [yaml.safe_dump({"posterior": head}, sort_keys=False, width=100).rstrip("\n")]
     lines.append("  names: [" + ", ".join(posterior.names) + "]")
     lines.append("  draws:")
     lines += ["  - [" + ", ".join(f"{v:.6g}" for v in row) + "]" for row in posterior.draws]
+    if posterior.exact_loo:
+        lines.append("  exact_loo:")
+        for year, e in sorted(posterior.exact_loo.items()):
+            lines.append(f"    {year}:")
+            lines.append(f"      pareto_k: {e.pareto_k:.4g}")
+            for name in ("loglik", "total_teu", "discrepancy_sd"):
+                values = ", ".join(f"{v:.6g}" for v in getattr(e, name))
+                lines.append(f"      {name}: [{values}]")
     comment = (
         f"# posterior: {provenance}; equally weighted draws of every parameter (fixed ones at\n"
         "# their value), in the order of `names`, from the observations of 2016–2023 only.\n"
