@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from sim.config.distributions import BufferedSampler, FloatArray
 from sim.engine.blocking import RoomsOfPath, blocking_train, room_pools
@@ -48,6 +49,23 @@ def market_slots(plan: TrainPlan) -> tuple[str, ...]:
     return (MARKET_CHINA_EU, *others)
 
 
+def sampler_slots(plan: TrainPlan) -> tuple[NDArray[np.int32], int]:
+    """Per train, the index of its sampler at a station (its market's block of
+    ``len(type_names) + 1`` samplers, then its type, untyped first: see ``_station``), and the
+    block size (so ``slot // block`` is the market, the index of its travel-time stream).
+
+    The one place the slot is computed: both departure loops (plain and with dispatch rules)
+    read it, so no train can draw from another market's streams (issue 21 item 4)."""
+    per_market = len(plan.type_names) + 1
+    markets = market_slots(plan)
+    slots = plan.train_type.astype(np.int32) + 1
+    if len(markets) > 1:
+        market_of = {m: i for i, m in enumerate(markets)}
+        base = np.asarray([market_of[m] * per_market for m in plan.flow_markets], dtype=np.int32)
+        slots = base[plan.flow] + slots
+    return slots, per_market
+
+
 def _float_view(values: FloatArray) -> memoryview[float]:
     """A writable view of a float64 array: storing a Python float costs about 40 ns, half of
     NumPy item assignment, and the array itself holds the values (no copy at the end)."""
@@ -67,7 +85,8 @@ class CorridorModel:
         self._v_end = _float_view(self.records.visit_end)
         self._v_delivered = _float_view(self.records.arrive_hours)
         self._markets = market_slots(plan)
-        self._slots_per_market = len(plan.type_names) + 1
+        slots, self._slots_per_market = sampler_slots(plan)
+        self._slots = slots.tolist()
         self._stations = [self._station(n, streams) for n in net.nodes]
         self._tracks = [self._track(link, streams) for link in net.links]
         # a node whose servers are split by direction gets one station per direction, sharing
@@ -166,7 +185,7 @@ class CorridorModel:
     def _launch(self, i: int) -> None:
         """Start train ``i`` now (the dispatcher's way; the plain loop inlines this)."""
         p = int(self.plan.path[i])
-        slot = int(self.plan.train_type[i]) + 1
+        slot = self._slots[i]
         k = int(self.records.visit_offset[i])
         path, stations = self.net.paths[p], self._path_stations[p]
         if self._rooms is not None:
@@ -191,34 +210,22 @@ class CorridorModel:
         path_stations = self._path_stations
         offsets = self.records.visit_offset.tolist()
         rooms = self._rooms
-        # sampler slot of each train: its market's block plus its type (see _station)
-        train_slots = plan.train_type
-        if len(self._markets) > 1:
-            market_of = {m: i for i, m in enumerate(self._markets)}
-            per = self._slots_per_market
-            base = np.asarray([market_of[m] * per for m in plan.flow_markets], dtype=np.int32)
-            train_slots = base[plan.flow] + plan.train_type
         train = self._train
 
-        def start(i: int, p: int, type_index: int) -> Generator[Any, Any, None]:
+        def start(i: int, p: int, slot: int) -> Generator[Any, Any, None]:
             """The train process: with finite room somewhere, the one that can be held."""
             if rooms is not None:
                 return blocking_train(
-                    self, i, paths[p], path_stations[p], rooms[p], type_index, offsets[i]
+                    self, i, paths[p], path_stations[p], rooms[p], slot, offsets[i]
                 )
-            return train(i, paths[p], path_stations[p], type_index, offsets[i])
+            return train(i, paths[p], path_stations[p], slot, offsets[i])
 
-        for i, (t, path, type_index) in enumerate(
-            zip(
-                plan.depart_hours.tolist(),
-                plan.path.tolist(),
-                train_slots.tolist(),
-                strict=True,
-            )
+        for i, (t, path, slot) in enumerate(
+            zip(plan.depart_hours.tolist(), plan.path.tolist(), self._slots, strict=True)
         ):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            env.process(start(i, path, type_index + 1))
+            env.process(start(i, path, slot))
 
     def _train(
         self, i: int, path: PathPlan, stations: tuple[Station, ...], type_slot: int, k: int
