@@ -90,7 +90,8 @@ class CorridorModel:
         self._stations = [self._station(n, streams) for n in net.nodes]
         self._tracks = [self._track(link, streams) for link in net.links]
         # a node whose servers are split by direction gets one station per direction, sharing
-        # the node's samplers; each path runs through the stations of its direction
+        # the node's samplers; each path runs through the stations of its direction (the
+        # node's own station then has no pool: its schedule is the pools' sum, for the KPIs)
         self._split: list[tuple[Schedule, Station]] = []
         by_direction: dict[tuple[int, str], Station] = {}
         for node, station in zip(net.nodes, self._stations, strict=True):
@@ -116,7 +117,7 @@ class CorridorModel:
 
     def _station(self, node: NodePlan, streams: Streams) -> Station:
         pool = None
-        if node.needs_pool:
+        if node.needs_pool and not node.direction_schedules:  # (split: the pools below)
             first = node.schedule.servers[0]
             pool = TrackPool(self.env, UNLIMITED if first is None else first)
         # per market (China–EU first): index 0 serves trains without a type (-1), index k+1
@@ -149,7 +150,7 @@ class CorridorModel:
     def run(self) -> Records:
         env = self.env
         for node, station in zip(self.net.nodes, self._stations, strict=True):
-            if not node.schedule.is_constant:
+            if not node.schedule.is_constant and not node.direction_schedules:
                 env.process(self._follow(node.schedule, station))
         for link, track in zip(self.net.links, self._tracks, strict=True):
             if not link.schedule.is_constant:
