@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from builders import one_node, validated
 
-from sim.engine.network import build_network
+from sim.engine.network import build_network, build_schedule, schedule_mean_between
 from sim.engine.replications import run_replication, simulate
 
 
@@ -138,3 +138,73 @@ def test_recovery_not_reached_is_a_censored_lower_bound() -> None:
     node = run_replication(validated(doc), 0, seed=1, with_tables=False).kpis.nodes["border"]
     assert node["backlog_cleared"] == 0.0
     assert node["recovery_days"] == pytest.approx(5.0)
+
+
+def _split_border(trains_per_hour_each_way: float) -> dict:
+    """src ⇄ border ⇄ sink; the border has 4 servers a direction (exponential 1 h) and a
+    capacity factor of 0.375 from day 10 to day 40: the whole node's 8 would round to 3, each
+    direction's 4 rounds to 2, so the trains have 2 + 2 = 4 servers meanwhile."""
+    per_year = trains_per_hour_each_way * 8760
+    return {
+        "run": {"start_date": "2024-01-01", "warmup_days": 10, "horizon_days": 60},
+        "nodes": {
+            "src": {"kind": "terminal"},
+            "border": {
+                "servers_by_direction": {"west": 4, "east": 4},
+                "handling_hours": {"dist": "exponential", "mean": 1.0},
+            },
+            "sink": {"kind": "destination"},
+        },
+        "links": {
+            "in": {"from": "src", "to": "border", "hours": 0},
+            "out": {"from": "border", "to": "sink", "hours": 0},
+        },
+        "routes": {"through": {"nodes": ["src", "border", "sink"]}},
+        "flows": {
+            d: {
+                "origin": a,
+                "destination": b,
+                "routes": {"through": 1},
+                "teu_per_year": per_year,
+                "teu_per_train": 1,
+            }
+            for d, a, b in (("west", "src", "sink"), ("east", "sink", "src"))
+        },
+        "events": {
+            "cut": {"targets": ["border"], "start": 10, "end": 40, "capacity_factor": 0.375}
+        },
+    }
+
+
+def test_split_node_capacity_kpis_count_the_pools_the_trains_use() -> None:
+    """Utilisation and servers_mean of a node with per-direction pools under a capacity factor
+    come from the pools' schedules (issue 21 item 5: they divided by the whole node's 3)."""
+    scenario = validated(_split_border(3.0))  # 3 a direction: 2 servers of 1 h are overrun
+    whole = build_schedule("border", 8, scenario, 70 * 24.0)
+    assert whole.servers == (8, 3, 8)  # the rounding that made the old figures wrong
+    out = run_replication(scenario, 0, seed=2)
+    net, rec = simulate(scenario, 0, seed=2)
+    border = net.nodes[net.node_ids().index("border")]
+    w0, w1 = rec.warmup_hours, rec.end_hours
+    edges = np.asarray([w0, w1])
+    pools = [schedule_mean_between(s, edges)[0] for s in border.direction_schedules.values()]
+    servers_mean = float(sum(pools))
+    assert servers_mean == pytest.approx((30 * 4 + 30 * 8) / 60)
+    mine = rec.visits_at(border.index)
+    start, end = rec.visit_start[mine], rec.visit_end[mine]
+    end = np.where(np.isnan(end) & ~np.isnan(start), w1, end)  # still being handled
+    busy = np.clip(np.minimum(end, w1) - np.maximum(start, w0), 0, None)
+    kpis = out.kpis.nodes["border"]
+    assert kpis["servers_mean"] == pytest.approx(servers_mean)
+    assert kpis["utilisation"] == pytest.approx(np.nansum(busy) / (servers_mean * (w1 - w0)))
+    # from the day after the cut begins (trains then in service finish first: no preemption)
+    # to its end the queues never empty, so all 4 servers are busy: each day's busy servers
+    # equal its servers (the whole node's 3 would put them above the capacity)
+    ts = out.tables["timeseries"]
+    here = np.asarray(ts["node"]) == "border"
+    day = np.asarray(ts["day"])[here]
+    servers, busy_mean = np.asarray(ts["servers_mean"])[here], np.asarray(ts["busy_mean"])[here]
+    cut = (day >= 11) & (day < 40)
+    np.testing.assert_allclose(servers[cut], 4.0)
+    np.testing.assert_allclose(busy_mean[cut], 4.0)
+    assert np.all(busy_mean[day != 10] <= servers[day != 10] + 1e-9)

@@ -4,8 +4,8 @@ A node with limited capacity is a :class:`TrackPool` (servers whose number can c
 the run: 0 closes the node, trains queue FIFO and are admitted as soon as capacity returns;
 nothing is lost). A train holds one server for its handling time. A node that splits its
 servers by direction has one pool per direction. Without ``room_trains`` anywhere queues have
-no size limit and a queued train does not block the node behind it; with it, trains run
-through :func:`sim.engine.blocking.blocking_train` instead (see docs/model.md).
+no size limit and a queued train does not block the node behind it; with it, the same train
+process also waits for room downstream (:mod:`sim.engine.blocking`, docs/model.md).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from sim.config.distributions import BufferedSampler, FloatArray
-from sim.engine.blocking import RoomsOfPath, blocking_train, room_pools
+from sim.engine.blocking import RoomsOfPath, room_pools
 from sim.engine.dispatch import Dispatcher
-from sim.engine.network import UNLIMITED, LinkPlan, Network, NodePlan, PathPlan, Schedule
+from sim.engine.network import UNLIMITED, LinkPlan, Network, NodePlan, Schedule
 from sim.engine.records import Records, TrainPlan
 from sim.engine.resources import Station, Track, TrackPool
 from sim.engine.streams import Streams
@@ -48,6 +49,28 @@ def market_slots(plan: TrainPlan) -> tuple[str, ...]:
     return (MARKET_CHINA_EU, *others)
 
 
+def sampler_slots(plan: TrainPlan) -> tuple[NDArray[np.int32], int]:
+    """Per train, the index of its sampler at a station (its market's block of
+    ``len(type_names) + 1`` samplers, then its type, untyped first: see ``_station``), and the
+    block size (so ``slot // block`` is the market, the index of its travel-time stream).
+
+    The one place the slot is computed: both departure loops (plain and with dispatch rules)
+    read it, so no train can draw from another market's streams (issue 21 item 4)."""
+    per_market = len(plan.type_names) + 1
+    markets = market_slots(plan)
+    slots = plan.train_type.astype(np.int32) + 1
+    if len(markets) > 1:
+        market_of = {m: i for i, m in enumerate(markets)}
+        base = np.asarray([market_of[m] * per_market for m in plan.flow_markets], dtype=np.int32)
+        slots = base[plan.flow] + slots
+    return slots, per_market
+
+
+Leg = tuple[Station, "Track | None", "TrackPool | None"]
+"""One visit of a path: the node's station, the track to the next node (None at the end), and
+the next node's room gate (None where its room is unlimited, and everywhere without rooms)."""
+
+
 def _float_view(values: FloatArray) -> memoryview[float]:
     """A writable view of a float64 array: storing a Python float costs about 40 ns, half of
     NumPy item assignment, and the array itself holds the values (no copy at the end)."""
@@ -67,11 +90,13 @@ class CorridorModel:
         self._v_end = _float_view(self.records.visit_end)
         self._v_delivered = _float_view(self.records.arrive_hours)
         self._markets = market_slots(plan)
-        self._slots_per_market = len(plan.type_names) + 1
+        slots, self._slots_per_market = sampler_slots(plan)
+        self._slots = slots.tolist()
         self._stations = [self._station(n, streams) for n in net.nodes]
         self._tracks = [self._track(link, streams) for link in net.links]
         # a node whose servers are split by direction gets one station per direction, sharing
-        # the node's samplers; each path runs through the stations of its direction
+        # the node's samplers; each path runs through the stations of its direction (the
+        # node's own station then has no pool: its schedule is the pools' sum, for the KPIs)
         self._split: list[tuple[Schedule, Station]] = []
         by_direction: dict[tuple[int, str], Station] = {}
         for node, station in zip(net.nodes, self._stations, strict=True):
@@ -81,23 +106,32 @@ class CorridorModel:
                 split = Station(pool, station.samplers, schedule.handling_factor[0])
                 by_direction[(node.index, direction)] = split
                 self._split.append((schedule, split))
-        self._path_stations = [
-            tuple(by_direction.get((n, p.direction), self._stations[n]) for n in p.nodes)
-            for p in net.paths
-        ]
         self._by_direction = by_direction
-        self._rooms: list[RoomsOfPath] | None = None
+        rooms: list[RoomsOfPath] | None = None
         self._gates: dict[tuple[int, str], TrackPool] = {}
         if net.has_room_limits:
-            self._rooms, self._gates = room_pools(self.env, net)
-        leave = np.full(len(self.records.visit_end) if self._rooms else 0, np.nan)
-        if self._rooms is not None:
+            rooms, self._gates = room_pools(self.env, net)
+        self._blocking = rooms is not None
+        leave = np.full(len(self.records.visit_end) if self._blocking else 0, np.nan)
+        if self._blocking:
             self.records.visit_leave = leave
         self._v_leave = _float_view(leave)
+        # per path: the room gate of its origin, and each visit's leg (station, track to the
+        # next node or None at the end, the next node's room gate or None where unlimited)
+        self._first_room: list[TrackPool | None] = []
+        self._legs: list[tuple[Leg, ...]] = []
+        for p, path in enumerate(net.paths):
+            stations = [
+                by_direction.get((n, path.direction), self._stations[n]) for n in path.nodes
+            ]
+            gates = rooms[p] if rooms is not None else (None,) * len(stations)
+            tracks = [*(self._tracks[link] for link in path.links), None]
+            self._first_room.append(gates[0])
+            self._legs.append(tuple(zip(stations, tracks, (*gates[1:], None), strict=True)))
 
     def _station(self, node: NodePlan, streams: Streams) -> Station:
         pool = None
-        if node.needs_pool:
+        if node.needs_pool and not node.direction_schedules:  # (split: the pools below)
             first = node.schedule.servers[0]
             pool = TrackPool(self.env, UNLIMITED if first is None else first)
         # per market (China–EU first): index 0 serves trains without a type (-1), index k+1
@@ -130,7 +164,7 @@ class CorridorModel:
     def run(self) -> Records:
         env = self.env
         for node, station in zip(self.net.nodes, self._stations, strict=True):
-            if not node.schedule.is_constant:
+            if not node.schedule.is_constant and not node.direction_schedules:
                 env.process(self._follow(node.schedule, station))
         for link, track in zip(self.net.links, self._tracks, strict=True):
             if not link.schedule.is_constant:
@@ -166,13 +200,9 @@ class CorridorModel:
     def _launch(self, i: int) -> None:
         """Start train ``i`` now (the dispatcher's way; the plain loop inlines this)."""
         p = int(self.plan.path[i])
-        slot = int(self.plan.train_type[i]) + 1
         k = int(self.records.visit_offset[i])
-        path, stations = self.net.paths[p], self._path_stations[p]
-        if self._rooms is not None:
-            self.env.process(blocking_train(self, i, path, stations, self._rooms[p], slot, k))
-        else:
-            self.env.process(self._train(i, path, stations, slot, k))
+        legs, room = self._legs[p], self._first_room[p]
+        self.env.process(self._train(i, legs, room, self._slots[i], k))
 
     def _load_at(self, node: int) -> int:
         """Trains at a node now (queued, handled, held there) plus those held upstream waiting
@@ -186,65 +216,53 @@ class CorridorModel:
 
     def _departures(self) -> Generator[Any, Any, None]:
         env = self.env
-        plan = self.plan
-        paths = self.net.paths
-        path_stations = self._path_stations
+        legs, first_room = self._legs, self._first_room
         offsets = self.records.visit_offset.tolist()
-        rooms = self._rooms
-        # sampler slot of each train: its market's block plus its type (see _station)
-        train_slots = plan.train_type
-        if len(self._markets) > 1:
-            market_of = {m: i for i, m in enumerate(self._markets)}
-            per = self._slots_per_market
-            base = np.asarray([market_of[m] * per for m in plan.flow_markets], dtype=np.int32)
-            train_slots = base[plan.flow] + plan.train_type
         train = self._train
-
-        def start(i: int, p: int, type_index: int) -> Generator[Any, Any, None]:
-            """The train process: with finite room somewhere, the one that can be held."""
-            if rooms is not None:
-                return blocking_train(
-                    self, i, paths[p], path_stations[p], rooms[p], type_index, offsets[i]
-                )
-            return train(i, paths[p], path_stations[p], type_index, offsets[i])
-
-        for i, (t, path, type_index) in enumerate(
-            zip(
-                plan.depart_hours.tolist(),
-                plan.path.tolist(),
-                train_slots.tolist(),
-                strict=True,
-            )
+        for i, (t, p, slot) in enumerate(
+            zip(self.plan.depart_hours.tolist(), self.plan.path.tolist(), self._slots, strict=True)
         ):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            env.process(start(i, path, type_index + 1))
+            env.process(train(i, legs[p], first_room[p], slot, offsets[i]))
 
     def _train(
-        self, i: int, path: PathPlan, stations: tuple[Station, ...], type_slot: int, k: int
+        self, i: int, legs: tuple[Leg, ...], room: TrackPool | None, slot: int, k: int
     ) -> Generator[Any, Any, None]:
-        """One train: for each node on its path queue, get handled, then travel the next link.
+        """One train: at each node on its path queue, get handled, then travel the next link.
 
-        This is the hot loop (one pass per visit), so it keeps everything local. ``now``
-        mirrors ``env.now`` without the property call: after ``yield timeout(d)`` SimPy's
-        clock is exactly ``now + d`` (it computes the same sum), and after waiting for a
-        server it is read back. Records are written through memoryviews of the preallocated
-        arrays (cheaper per item than NumPy indexing). ``k`` is the train's first visit slot.
+        With finite room somewhere (``_blocking``) the same process also waits to be let
+        into its origin (``room``) and, after its handling, is *held* (keeps its server and
+        its place) until the next node's room gate accepts it, then records when it left
+        (``visit_leave``; :mod:`sim.engine.blocking`). Blocking is a feature of the one
+        process, as in Ciw's ``Node``; without it the gates are None and the server is freed
+        as soon as the handling ends.
+
+        This is the hot loop (one pass per visit), so it keeps everything local and walks the
+        path's precomputed legs. ``now`` mirrors ``env.now`` without the property call: after
+        ``yield timeout(d)`` SimPy's clock is exactly ``now + d`` (it computes the same sum),
+        and after waiting for a server it is read back. Records are written through
+        memoryviews of the preallocated arrays (cheaper per item than NumPy indexing). ``k``
+        is the train's first visit slot, ``slot`` its sampler at each station
+        (:func:`sampler_slots`; ``slot // block`` is its market's travel-time stream).
         """
         env = self.env
         timeout = env.timeout
         v_arrive, v_start, v_end = self._v_arrive, self._v_start, self._v_end
-        tracks = self._tracks
-        market = type_slot // self._slots_per_market
-        links = path.links
-        last = len(links)
+        v_leave, blocking = self._v_leave, self._blocking
+        market = slot // self._slots_per_market
         now = env.now
-        for j, station in enumerate(stations):
-            v_arrive[k] = now
+        v_arrive[k] = now
+        if room is not None:  # the origin's own yard: the train waits to be let in
+            wait = room.acquire()
+            if wait is not None:
+                yield wait
+                now = env.now
+        for station, track, nxt in legs:
             pool = station.pool
             if pool is None:
                 v_start[k] = now
-                handling = station.samplers[type_slot]() * station.factor
+                handling = station.samplers[slot]() * station.factor
                 if handling > 0.0:
                     yield timeout(handling)
                     now += handling
@@ -254,14 +272,26 @@ class CorridorModel:
                     yield wait
                     now = env.now
                 v_start[k] = now
-                handling = station.samplers[type_slot]() * station.factor
+                handling = station.samplers[slot]() * station.factor
                 yield timeout(handling)
                 now += handling
-                pool.release()
+                if nxt is None:  # no room to wait for downstream: the server is free now
+                    pool.release()
             v_end[k] = now
+            if blocking:
+                if nxt is not None:
+                    wait = nxt.acquire()
+                    if wait is not None:
+                        yield wait  # held: keeps its server and its place here
+                        now = env.now
+                    if pool is not None:
+                        pool.release()
+                v_leave[k] = now
+                if room is not None:
+                    room.release()
+                room = nxt
             k += 1
-            if j < last:
-                track = tracks[links[j]]
+            if track is not None:
                 pool = track.pool
                 if pool is None:
                     travel = track.samples[market]() * track.factor
@@ -276,4 +306,5 @@ class CorridorModel:
                     yield timeout(travel)
                     now += travel
                     pool.release()
+                v_arrive[k] = now
         self._v_delivered[i] = now

@@ -157,8 +157,8 @@ def build_network(s: Scenario) -> Network:
             servers=node.servers,
             handling=node.handling_hours,
             handling_by_type=dict(node.handling_hours_by_type),
-            schedule=build_schedule(nid, node.servers, s, end_hours),
-            direction_schedules=_direction_schedules(nid, s, end_hours),
+            schedule=schedule,
+            direction_schedules=by_direction,
             room_by_direction=(
                 {d: node.room_for(d) for d in DIRECTIONS}
                 if node.room_trains is not None or node.room_trains_by_direction
@@ -166,6 +166,7 @@ def build_network(s: Scenario) -> Network:
             ),
         )
         for nid, node in s.nodes.items()
+        for schedule, by_direction in [_node_schedules(nid, s, end_hours)]
     )
     links = tuple(
         LinkPlan(
@@ -321,24 +322,33 @@ def opposite(direction: Direction) -> Direction:
     return "east" if direction == "west" else "west"
 
 
-def _direction_schedules(nid: str, s: Scenario, end_hours: float) -> dict[str, Schedule]:
-    """Each direction's servers over time when the node splits them (else empty).
+def _node_schedules(
+    nid: str, s: Scenario, end_hours: float
+) -> tuple[Schedule, dict[str, Schedule]]:
+    """A node's capacity over time, and each direction's when it splits its servers.
 
     Events act on the node as a whole (a closure closes both directions; ``servers: n`` or a
-    capacity factor is shared in proportion to the base split, rounded to whole servers).
+    capacity factor is shared in proportion to the base split, each direction rounded to whole
+    servers). For a split node the node's schedule is then the sum of its directions' pools,
+    the servers the trains queue at: rounding each share can give more or fewer than the
+    rounded whole (8 servers 4/4 at factor 0.375: the whole rounds to 3, the pools to 2 + 2),
+    and utilisation, ``servers_mean``, capacity and the closures that rules watch must count
+    the capacity that exists (issue 21 item 5). One schedule, so every reader agrees.
     """
     node = s.nodes[nid]
+    whole = build_schedule(nid, node.servers, s, end_hours)
     split = node.servers_by_direction
     if split is None:
-        return {}
-    whole = build_schedule(nid, node.servers, s, end_hours)
+        return whole, {}
     total = sum(split.values())
-    out: dict[str, Schedule] = {}
+    by_direction: dict[str, Schedule] = {}
     for d in DIRECTIONS:
         share = split.get(d, 0) / total if total else 0.0
         servers = tuple(None if v is None else round(v * share) for v in whole.servers)
-        out[d] = Schedule(whole.times_hours, servers, whole.handling_factor)
-    return out
+        by_direction[d] = Schedule(whole.times_hours, servers, whole.handling_factor)
+    pools = zip(*(sched.servers for sched in by_direction.values()), strict=True)
+    summed = tuple(None if None in at else sum(at) for at in pools)
+    return Schedule(whole.times_hours, summed, whole.handling_factor), by_direction
 
 
 def active_events(s: Scenario, target: str) -> list[tuple[float, float, Event]]:

@@ -1,6 +1,6 @@
 """The capacity-limited resources trains use: a node's track pools (servers, by direction
-and by class), its stations, and a link's tracks. Shared by the plain train process
-(:mod:`sim.engine.model`) and the one with finite room (:mod:`sim.engine.blocking`).
+and by class), its stations, and a link's tracks, which the train process
+(:mod:`sim.engine.model`) queues at; room gates (:mod:`sim.engine.blocking`) are pools too.
 """
 
 from __future__ import annotations
