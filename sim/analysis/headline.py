@@ -60,7 +60,6 @@ class Headline:
     node: str
     queue_max_trains: Effect
     wait_hours: Effect
-    recovery_days: float  # mean days for the node's backlog to clear after its last reduction
     busiest_node: str  # the most utilised capacity-limited node in the scenario
     busiest_utilisation: float
     disruption: dict[str, float] = field(default_factory=dict)  # sim/analysis/disruption.py, means
@@ -116,7 +115,7 @@ def headline_pair(
     scenario = with_chosen_demand(scenario, workers, iteration)
     baseline = with_chosen_demand(baseline, workers, iteration)
     seed, conf = scenario.run.seed, scenario.run.confidence
-    scen, hit = run_with_disruption(scenario, replications, seed, node_id, workers)
+    scen, hit = run_with_disruption(scenario, replications, seed, node_id, baseline, workers)
     step(f"{scenario.name}: {replications} replications")
     base = run_replications(baseline, replications, seed, workers=workers, with_tables=False)
     step(f"{baseline.name}: {replications} replications")
@@ -147,7 +146,6 @@ def headline_pair(
         node=node_id,
         queue_max_trains=_effect(node(base, "queue_max"), node(scen, "queue_max"), conf),
         wait_hours=_effect(node(base, "wait_hours_mean"), node(scen, "wait_hours_mean"), conf),
-        recovery_days=_nanmean(node(scen, "recovery_days")),
         busiest_node=busiest,
         busiest_utilisation=utilisation[busiest],
         disruption={k: _nanmean([d[k] for d in hit]) for k in DISRUPTION_KEYS},
@@ -212,10 +210,10 @@ def markdown(rows: Sequence[Headline]) -> str:
         "| throughput TEU/day: base → scen (Δ %) "
         "| node acted on | max queue, trains: base → scen (Δ [95% CI]) "
         "| mean wait there, h: base → scen (Δ [95% CI]) "
-        "| backlog clears after, days | most utilised node "
-        "| peak held anywhere, trains | peak at the node, trains | clears after it ends, days "
+        "| most utilised node "
+        "| peak held anywhere, trains | peak at the node, trains | backlog clears after, days "
         "| delay of trains caught, days: mean / p95 (trains) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for h in rows:
         d = h.disruption
@@ -230,7 +228,6 @@ def markdown(rows: Sequence[Headline]) -> str:
             f"({_diff(h.queue_max_trains)}) "
             f"| {_num(h.wait_hours.baseline, 2)} → {_num(h.wait_hours.scenario, 2)} "
             f"({_diff(h.wait_hours, 2)}) "
-            f"| {_num(h.recovery_days, 1)} "
             f"| {h.busiest_node} {100 * h.busiest_utilisation:.0f} % "
             f"| {_num(d.get('held_peak', math.nan), 0)} | {_num(d.get('node_peak', math.nan), 0)} "
             f"| {_num(d.get('clear_days', math.nan), 1)} "
