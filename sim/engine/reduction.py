@@ -33,13 +33,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config.scenario import Scenario
-from sim.engine.network import Network, Schedule, build_schedule
-from sim.engine.records import Records
+from sim.engine.network import Schedule, build_schedule
 from sim.stats import StepPath
+
+if TYPE_CHECKING:  # types only: keeps the import chain through metrics as short as before
+    from sim.config.scenario import Scenario
+    from sim.engine.network import Network
+    from sim.engine.records import Records
 
 Window = tuple[float, float]
 """(start, end) hours from the start of the simulation; ``end`` may be ``inf``."""
