@@ -97,8 +97,9 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("node", "capacity_trains_per_day", "trains/day", "capacity",
        "mean servers × 24 h / mean handling hours"),
     _k("node", "recovery_days", "days", "days to clear",
-       "from the end of the last capacity reduction until the queue is back to its level "
-       "before it (a lower bound when it never is)"),
+       "from the end of the last capacity reduction until the trains queued here plus those "
+       "held upstream on their way here are back to their level before it (a lower bound "
+       "when they never are)"),
     _k("node", "backlog_cleared", FRACTION, "backlog cleared",
        "share of replications whose backlog cleared before the run ended"),
     _k("node", "caught_wait_hours_mean", "hours", "wait here of the trains caught",

@@ -18,6 +18,7 @@ from sim.analysis.observed import waiting_peak_trains
 from sim.analysis.queueing import mmc_mean_wait
 from sim.cli.app import app
 from sim.engine.records import Records
+from sim.engine.reduction import reductions
 from sim.engine.replications import run_replication, run_replications, simulate
 from sim.stats import StepPath, estimate
 
@@ -393,7 +394,8 @@ def test_disruption_figures_of_a_closure() -> None:
     doc = _line({"a": 6, "b": 4, "c": 3}, trains_per_hour=0.5)
     doc["events"] = {"shut": {"targets": ["c"], "start": 10, "end": 20, "servers": 0}}
     net, rec = simulate(validated(doc), 0, seed=7)
-    d = disruption_kpis(net, rec, "c")
+    c, a = net.nodes[net.node_ids().index("c")], net.nodes[net.node_ids().index("a")]
+    d = disruption_kpis(net, rec, "c", reductions(c.schedule))
     # everything upstream of c fills: at least b's and a's rooms are held
     assert d["held_peak"] >= 6 + 4
     assert d["node_peak"] == 3  # c's own room
@@ -402,7 +404,7 @@ def test_disruption_figures_of_a_closure() -> None:
     # trains caught waited on average a good part of the closure, some nearly all of it
     assert 2 < d["delay_days_mean"] < d["delay_days_p95"] < 10 + d["clear_days"]
     assert d["trains_caught"] > 0.5 * 12 * 10
-    undisturbed = disruption_kpis(net, rec, "a")  # a was never reduced
+    undisturbed = disruption_kpis(net, rec, "a", reductions(a.schedule))  # a was never reduced
     assert all(np.isnan(v) for v in undisturbed.values())
 
 

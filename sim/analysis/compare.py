@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from sim.config.scenario import Scenario
+from sim.engine.reduction import Window, as_days, in_measurement, reduction_windows
 from sim.formatting import format_difference, format_relative
 from sim.kpis import lookup
 from sim.stats import estimate
-from sim.store.disruption import DISRUPTION_KPIS, disrupted_node
+from sim.store.disruption import DISRUPTION_KPIS, WINDOWED_KPI
 from sim.store.runs import FloatArray, Metric, RunData
 
 
@@ -97,10 +101,24 @@ def welch_interval(
     return diff, diff - half, diff + half, n
 
 
+def caught_days(base: RunData, other: RunData, node: str) -> tuple[Window, ...]:
+    """The days (from ``other``'s start_date) whose arrivals at ``node`` count as caught: the
+    node's reductions in ``other`` against ``base`` (:mod:`sim.engine.reduction`)."""
+    if node not in other.scenario.nodes:
+        return ()
+    spans = reduction_windows(other.scenario, node, base.scenario)
+    return tuple(as_days(in_measurement(spans, other.scenario), other.scenario))
+
+
 def difference(base: RunData, other: RunData, metric: Metric, confidence: float) -> Difference:
     """``other − base``: paired over the replications both have when the root seeds match
     (replication r of each drew the same streams, even if one run has more replications),
-    otherwise a Welch interval over independent samples."""
+    otherwise a Welch interval over independent samples. A KPI of the trains caught by a
+    reduction, asked for without its days, is measured over ``other``'s reductions against
+    ``base`` in both runs."""
+    if metric.kpi == WINDOWED_KPI and not metric.window:
+        days = caught_days(base, other, metric.name)
+        metric = Metric(metric.scope, metric.name, metric.kpi, days)
     reps_b, vals_b = base.values(metric)
     reps_o, vals_o = other.values(metric)
     base_mean = float(np.nanmean(vals_b)) if np.any(~np.isnan(vals_b)) else math.nan
@@ -129,6 +147,33 @@ def pairing_legend(diffs: list[Difference]) -> list[str]:
     return lines
 
 
+def disrupted_node(
+    base: Scenario, base_nodes: dict[str, Any], others: Sequence[Scenario]
+) -> tuple[str, tuple[Window, ...]] | None:
+    """The node whose disruption leads a comparison, with its reduction windows in days from
+    start_date: among the nodes whose capacity a later scenario reduces against the baseline
+    inside its measurement window (:mod:`sim.engine.reduction`: an event both have is not a
+    disruption), the one the baseline used most (``base_nodes`` is the baseline's summary.json
+    ``nodes`` block). None when no later scenario has a reduction."""
+    candidates: dict[str, list[Window]] = {}
+    for scenario in others:
+        for nid in scenario.nodes:
+            if nid not in base_nodes:
+                continue
+            spans = in_measurement(reduction_windows(scenario, nid, base), scenario)
+            if spans:
+                candidates.setdefault(nid, []).extend(as_days(spans, scenario))
+    if not candidates:
+        return None
+
+    def handled(nid: str) -> float:
+        value = base_nodes[nid]["trains_handled"]["mean"]
+        return -1.0 if value is None else float(value)
+
+    node = max(sorted(candidates), key=handled)
+    return node, tuple(sorted(candidates[node]))
+
+
 def leading_metrics(runs: list[RunData], metrics: list[Metric]) -> list[Metric]:
     """The metrics of a comparison with the disruption KPIs first when a later run has a
     disruption the baseline lacks: annual means hide a two-week closure."""
@@ -141,8 +186,7 @@ def leading_metrics(runs: list[RunData], metrics: list[Metric]) -> list[Metric]:
         return metrics
     node, windows = found
     lead = [
-        Metric("node", node, kpi, windows if kpi == "caught_wait_hours_mean" else ())
-        for kpi in DISRUPTION_KPIS
+        Metric("node", node, kpi, windows if kpi == WINDOWED_KPI else ()) for kpi in DISRUPTION_KPIS
     ]
     keys = {m.key for m in lead}
     return lead + [m for m in metrics if m.key not in keys]

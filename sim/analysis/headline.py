@@ -1,5 +1,8 @@
 """The headline table: every shipped scenario against its baseline, as paired differences.
 
+Which scenarios, against which baselines and at which node, is data: the registry
+``params/headline/registry.yaml`` (sim/config/registry.py).
+
 Each scenario is run next to its baseline with the scenario's own calendar, horizon and root
 seed, so both share common random numbers wherever they share elements (same flows, nodes,
 links): the differences are paired and their intervals are tight. The table is Markdown, to
@@ -19,27 +22,12 @@ from sim.analysis.disruption import DISRUPTION_KEYS, run_with_disruption
 from sim.choice.fixed_point import Iteration, with_chosen_demand
 from sim.choice.history_demand import with_history_demand
 from sim.config.loader import load_scenario
+from sim.config.registry import load_headline_registry
 from sim.config.scenario import Scenario
 from sim.engine.replications import ReplicationOutput, run_replications
 from sim.formatting import format_signed
 from sim.progress import Step
 from sim.stats import Estimate, estimate
-
-SCENARIOS: tuple[tuple[str, str, str], ...] = (
-    ("malaszewicze_works_2019", "baseline_2019", "brest"),
-    ("khorgos_expansion", "baseline_2019", "altynkol"),
-    ("red_sea_2024", "baseline_2024", "brest"),
-    ("poland_closure_2025", "baseline_2025", "brest"),
-    ("red_sea_plus_closure", "baseline_2025_suez_open", "brest"),
-    ("eu_semi_blockade", "history/2024", "brest"),
-    ("dostyk_expansion_2025", "baseline_2023", "dostyk"),
-    ("malaszewicze_expansion_2028", "baseline_2023", "brest"),
-    ("belarus_china_pivot", "belarus_corridor_capacity", "dostyk"),
-    ("belarus_china_pivot_d5", "belarus_corridor_capacity", "dostyk"),
-    ("great_stone_hub", "belarus_corridor_capacity", "brest"),
-)
-"""(scenario, baseline, node the scenario acts on), by file name under ``scenarios/``, in the
-table's order. The node's queue and wait are reported next to the corridor KPIs."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +48,6 @@ class Headline:
     node: str
     queue_max_trains: Effect
     wait_hours: Effect
-    recovery_days: float  # mean days for the node's backlog to clear after its last reduction
     busiest_node: str  # the most utilised capacity-limited node in the scenario
     busiest_utilisation: float
     disruption: dict[str, float] = field(default_factory=dict)  # sim/analysis/disruption.py, means
@@ -116,7 +103,7 @@ def headline_pair(
     scenario = with_chosen_demand(scenario, workers, iteration)
     baseline = with_chosen_demand(baseline, workers, iteration)
     seed, conf = scenario.run.seed, scenario.run.confidence
-    scen, hit = run_with_disruption(scenario, replications, seed, node_id, workers)
+    scen, hit = run_with_disruption(scenario, replications, seed, node_id, baseline, workers)
     step(f"{scenario.name}: {replications} replications")
     base = run_replications(baseline, replications, seed, workers=workers, with_tables=False)
     step(f"{baseline.name}: {replications} replications")
@@ -147,7 +134,6 @@ def headline_pair(
         node=node_id,
         queue_max_trains=_effect(node(base, "queue_max"), node(scen, "queue_max"), conf),
         wait_hours=_effect(node(base, "wait_hours_mean"), node(scen, "wait_hours_mean"), conf),
-        recovery_days=_nanmean(node(scen, "recovery_days")),
         busiest_node=busiest,
         busiest_utilisation=utilisation[busiest],
         disruption={k: _nanmean([d[k] for d in hit]) for k in DISRUPTION_KEYS},
@@ -168,21 +154,22 @@ def headlines(
     on_step: Step | None = None,
     history_params: Path | None = None,
 ) -> list[Headline]:
-    """Every pair of :data:`SCENARIOS` (or ``only`` those); ``on_step`` and
-    ``history_params`` as in headline_pair."""
-    pairs = [p for p in SCENARIOS if not only or p[0] in only]
+    """Every pair of the headline registry (``params/headline/registry.yaml`` of the project
+    that holds ``folder``; or ``only`` those scenarios), by file name under ``folder``;
+    ``on_step`` and ``history_params`` as in headline_pair."""
+    pairs = [p for p in load_headline_registry(folder) if not only or p.scenario in only]
     return [
         headline_pair(
-            folder / f"{s}.yaml",
-            folder / f"{b}.yaml",
-            n,
+            folder / f"{p.scenario}.yaml",
+            folder / f"{p.baseline}.yaml",
+            p.node,
             replications,
             horizon_days,
             workers,
             on_step,
             history_params,
         )
-        for s, b, n in pairs
+        for p in pairs
     ]
 
 
@@ -212,10 +199,10 @@ def markdown(rows: Sequence[Headline]) -> str:
         "| throughput TEU/day: base → scen (Δ %) "
         "| node acted on | max queue, trains: base → scen (Δ [95% CI]) "
         "| mean wait there, h: base → scen (Δ [95% CI]) "
-        "| backlog clears after, days | most utilised node "
-        "| peak held anywhere, trains | peak at the node, trains | clears after it ends, days "
+        "| most utilised node "
+        "| peak held anywhere, trains | peak at the node, trains | backlog clears after, days "
         "| delay of trains caught, days: mean / p95 (trains) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for h in rows:
         d = h.disruption
@@ -230,7 +217,6 @@ def markdown(rows: Sequence[Headline]) -> str:
             f"({_diff(h.queue_max_trains)}) "
             f"| {_num(h.wait_hours.baseline, 2)} → {_num(h.wait_hours.scenario, 2)} "
             f"({_diff(h.wait_hours, 2)}) "
-            f"| {_num(h.recovery_days, 1)} "
             f"| {h.busiest_node} {100 * h.busiest_utilisation:.0f} % "
             f"| {_num(d.get('held_peak', math.nan), 0)} | {_num(d.get('node_peak', math.nan), 0)} "
             f"| {_num(d.get('clear_days', math.nan), 1)} "

@@ -18,7 +18,7 @@ from sim.config.scenario import Scenario, event_hours
 from sim.engine.metrics import ReplicationKpis, china_eu_trains
 from sim.engine.network import Network
 from sim.engine.records import Records, held_path
-from sim.stats import StepPath
+from sim.engine.reduction import waiting_path
 
 FloatArray = NDArray[np.float64]
 
@@ -114,23 +114,8 @@ def waiting_peak_trains(
     """Most trains waiting for a node at once: queued there plus held anywhere upstream on
     their way to it (one direction when given), within ``window`` (hours; default the run's
     measurement window). E1 counts "trains queued for Małaszewicze" this way."""
-    index = net.node_ids().index(node)
     w0, w1 = (rec.warmup_hours, rec.end_hours) if window is None else window
-    through = np.asarray([index in p.nodes for p in net.paths])[rec.plan.path[rec.visit_train]]
-    if direction is not None:
-        through &= _directions(net, rec) == direction
-    at = through & (rec.visit_node == index)
-    queue = StepPath.from_events(rec.visit_arrive[at], rec.visit_start[at])
-    if rec.visit_leave is None:
-        return queue.max_between(w0, w1)
-    # held upstream: visits before the one at the node, on trains that go through it
-    seq_at = np.full(len(rec.plan), -1, dtype=np.int64)
-    seq_at[rec.visit_train[at]] = rec.visit_seq[at]
-    before = through & (rec.visit_seq < seq_at[rec.visit_train])
-    held = StepPath.from_events(rec.visit_end[before], rec.visit_leave[before])
-    times = np.union1d(queue.times, held.times)
-    total = StepPath(times, queue.levels_at(times) + held.levels_at(times))
-    return total.max_between(w0, w1)
+    return waiting_path(net, rec, net.node_ids().index(node), direction).max_between(w0, w1)
 
 
 def _window_hours(entry: Observed, scenario: Scenario) -> tuple[float, float] | None:

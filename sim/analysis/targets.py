@@ -1,11 +1,12 @@
 """Calibration report: the shipped baselines against sourced figures of the real corridor.
 
 Each target is a sourced figure (a row of ``corridor_facts.md``) with a tolerance band, and a
-measure computed from one replication's records. The baselines are run with several
-replications; a target is met when the mean across replications lies inside its band (the
-95 % interval is printed next to it so a reader sees how sure that is). The measures are
-small functions of the records (a segment's transit from the visit times, a node's dwell),
-so they are tested on their own and can be reused by other reports.
+measure computed from one replication's records. The targets are data: a baseline's in
+``params/targets/<name>.yaml``, a scenario's own in its ``observed:`` block. The baselines
+are run with several replications; a target is met when the mean across replications lies
+inside its band (the 95 % interval is printed next to it so a reader sees how sure that is).
+The measures are small functions of the records (a segment's transit from the visit times, a
+node's dwell), so they are tested on their own and can be reused by other reports.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sim.choice.fit import observed_rail_share
 from sim.choice.fixed_point import Iteration, solve
 from sim.config.loader import load_scenario
 from sim.config.observed import Observed
+from sim.config.registry import TargetSpec, load_targets
 from sim.config.scenario import Scenario
 from sim.engine.metrics import replication_kpis
 from sim.engine.replications import simulate
@@ -74,80 +76,6 @@ class Target:
         return self.low is not None and self.high is not None
 
 
-EU = ("PL", "DE")
-PL = ("PL",)
-DE = ("DE",)
-CN = ("CN",)
-
-
-def common_targets(g10_checked: bool = True) -> list[Target]:
-    """Transit and processing targets of a normal year (G6, G7, G10, G12, B4).
-
-    G10 is a 2024 reading; a year whose border was congested (2019: E2's waits of days) reports
-    it without checking it (``g10_checked`` False)."""
-    g10_low, g10_de_low = (13.0, 18.0) if g10_checked else (None, None)
-    g10_high, g10_de_high = (15.0, 21.0) if g10_checked else (None, None)
-    g10_note = "" if g10_checked else " (2024 reading: report only here)"
-    return [
-        Target(
-            "1520 section Dostyk/Altynkol → Brest (westbound, arrival to arrival)",
-            "G6 7.31 d, G7 8.56 d",
-            segment_mean(("dostyk", "altynkol"), ("brest",)),
-            7.0,
-            9.0,
-            "days",
-        ),
-        Target(
-            "China → Poland terminal-to-terminal via Belarus" + g10_note,
-            "G10 13–15 d",
-            transit_mean(CN, PL, via_port=False),
-            g10_low,
-            g10_high,
-            "days",
-        ),
-        Target(
-            "China → Germany terminal-to-terminal via Belarus" + g10_note,
-            "G10 18–21 d",
-            transit_mean(CN, DE, via_port=False),
-            g10_de_low,
-            g10_de_high,
-            "days",
-        ),
-        Target(
-            "Middle Corridor China → Europe",
-            "G12 26–29 d",
-            transit_mean(CN, EU, via_port=True),
-            26.0,
-            29.0,
-            "days",
-        ),
-        Target(
-            "Brest processing per train (handling, all trains)",
-            "B4 5 h / 8.5 h",
-            handling_mean("brest"),
-            5.0,
-            8.5,
-            "hours",
-        ),
-        Target(
-            "Brest dwell (wait + processing; report only: the wait is E2's, see the episodes)",
-            "B4, E2",
-            dwell_mean("brest"),
-            None,
-            None,
-            "hours",
-        ),
-        Target(
-            "Europe → China terminal-to-terminal via Belarus (not fitted)",
-            "G11 18–22 d",
-            transit_mean(EU, CN, via_port=False),
-            None,
-            None,
-            "days",
-        ),
-    ]
-
-
 def _observed(entry: Observed) -> Measure:
     return lambda s, net, rec, k: observed_measure(entry, s, net, rec, k)
 
@@ -169,61 +97,44 @@ def observed_targets(scenario: Scenario) -> list[Target]:
     return targets
 
 
-def targets_for(baseline: str) -> list[Target]:
-    """The targets of a shipped baseline, by scenario name."""
-    if baseline == "baseline_2019":
-        return [
-            Target(
-                "Belarus line use: modelled trains through Minsk over B21's line capacity "
-                "(report only; see docs/model.md)",
-                "V12 25–40 %, B21 80–90 pairs",
-                line_use("minsk", 2 * 85.0),
-                None,
-                None,
-                "fraction",
-            ),
-            Target(
-                "Brest–Małaszewicze crossing utilisation, all traffic (report only)",
-                "V12, B19",
-                node_utilisation("brest"),
-                None,
-                None,
-                "fraction",
-            ),
-            Target(
-                "All three BY–PL crossings pooled (report only; see docs/model.md)",
-                "V12, B3",
-                pooled_utilisation(("brest", "grodno", "svislach")),
-                None,
-                None,
-                "fraction",
-            ),
-            Target(
-                "China↔EU TEU per year",
-                "V3 333,000 ± 10 %",
-                teu_per_year,
-                299_700,
-                366_300,
-                "TEU",
-            ),
-            *common_targets(g10_checked=False),
-        ]
-    if baseline == "baseline_2023":
-        return [
-            Target(
-                "China↔EU TEU per year",
-                "V7 211,000 ± 10 %",
-                teu_per_year,
-                189_900,
-                232_100,
-                "TEU",
-            ),
-            *common_targets(),
-        ]
-    raise ValueError(f"no calibration targets for '{baseline}'")
+def measure_of(spec: TargetSpec) -> Measure:
+    """The measure a target file names, with its nodes or countries (validated by the model:
+    each measure has the fields it reads)."""
+    nodes = spec.nodes or []
+    match spec.measure:
+        case "segment_days":
+            return segment_mean(spec.from_nodes or [], spec.to_nodes or [])
+        case "transit_days":
+            return transit_mean(spec.origins or [], spec.destinations or [], spec.via_port)
+        case "handling_hours":
+            return handling_mean(nodes[0])
+        case "dwell_hours":
+            return dwell_mean(nodes[0])
+        case "node_utilisation":
+            return node_utilisation(nodes[0])
+        case "pooled_utilisation":
+            return pooled_utilisation(nodes)
+        case "line_use":
+            assert spec.capacity_trains_per_day is not None
+            return line_use(nodes[0], spec.capacity_trains_per_day)
+        case "teu_per_year":
+            return teu_per_year
 
 
-BASELINE_NAMES = ("baseline_2019", "baseline_2023")
+def baseline_targets(path: Path, scenario: Scenario) -> list[Target]:
+    """The targets of a shipped baseline from ``params/targets/<name>.yaml`` (none for any
+    other scenario; sim/config/registry.py)."""
+    return [
+        Target(
+            spec.name,
+            spec.source,
+            measure_of(spec),
+            None if spec.band is None else spec.band[0],
+            None if spec.band is None else spec.band[1],
+            spec.unit,
+        )
+        for spec in load_targets(path, scenario.name)
+    ]
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -270,7 +181,7 @@ def calibrate_scenario(
         extra["run.horizon_days"] = horizon_days
     scenario, _ = load_scenario(path, values=extra)
     root = scenario.run.seed if seed is None else seed
-    known = targets_for(scenario.name) if scenario.name in BASELINE_NAMES else []
+    known = baseline_targets(path, scenario)
     targets = [t for t in [*known, *observed_targets(scenario)] if t.measure is not None]
     values: list[list[float]] = [[] for _ in targets]
     for r in range(replications):

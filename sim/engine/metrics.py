@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.engine.network import Network, NodePlan, schedule_mean_between
+from sim.engine.network import Network, schedule_mean_between
 from sim.engine.records import Records, held_path
+from sim.engine.reduction import clearing, reductions, waiting_path
 from sim.markets import MARKET_CHINA_EU
 from sim.stats import StepPath
 
@@ -145,7 +146,7 @@ def _node_kpis(net: Network, rec: Records, index: int) -> dict[str, float]:
         "queue_end": queue.level_at(w1),
         "servers_mean": servers_mean,
         "capacity_trains_per_day": capacity,
-        **_recovery(net.nodes[index], queue, w0, w1),
+        **_recovery(net, rec, index),
         **(_held_node(rec, mine) if rec.visit_leave is not None else {}),
     }
 
@@ -160,42 +161,16 @@ def _held_node(rec: Records, mine: NDArray[np.intp]) -> dict[str, float]:
     }
 
 
-def reduction_episodes(node: NodePlan) -> list[tuple[float, float]]:
-    """Periods (start, end hours) when the node had less capacity than its base: fewer
-    servers, or a handling factor above 1. Adjacent reduced segments form one episode."""
-    sched = node.schedule
-    ends = [*sched.times_hours[1:], math.inf]
-    episodes: list[tuple[float, float]] = []
-    for start, end, servers, factor in zip(
-        sched.times_hours, ends, sched.servers, sched.handling_factor, strict=True
-    ):
-        fewer = servers is not None and (node.servers is None or servers < node.servers)
-        if not (fewer or factor > 1.0):
-            continue
-        if episodes and episodes[-1][1] == start:
-            episodes[-1] = (episodes[-1][0], end)
-        else:
-            episodes.append((start, end))
-    return episodes
-
-
-def _recovery(node: NodePlan, queue: StepPath, w0: float, w1: float) -> dict[str, float]:
-    """How long the backlog of the last capacity reduction took to clear.
-
-    Recovery is the time from the end of the last reduction episode that ends inside the
-    window until the queue first falls back to the level it had when that episode began.
-    If it has not by the end of the run, ``recovery_days`` is the lower bound (end minus
-    reopening) and ``backlog_cleared`` is 0; both are NaN when the node had no reduction.
-    """
-    done = [(a, b) for a, b in reduction_episodes(node) if w0 < b <= w1]
-    if not done:
+def _recovery(net: Network, rec: Records, index: int) -> dict[str, float]:
+    """How long the backlog of the node's last capacity reduction took to clear
+    (:func:`sim.engine.reduction.clearing` of :func:`~sim.engine.reduction.waiting_path`: the
+    node's queue plus the trains held upstream on their way to it, after its last reduction
+    against the capacity the run began with). If it has not by the end of the run,
+    ``recovery_days`` is the lower bound (end minus reopening) and ``backlog_cleared`` is 0;
+    both are NaN when the node had no reduction that ended inside the window."""
+    w0, w1 = rec.warmup_hours, rec.end_hours
+    windows = [(a, b) for a, b in reductions(net.nodes[index].schedule) if w0 < b < w1]
+    if not windows:  # the common case: no backlog to build
         return {"recovery_days": math.nan, "backlog_cleared": math.nan}
-    began, reopened = done[-1]
-    target = queue.level_at(max(began, 0.0) - 1e-9)
-    after = queue.times >= reopened
-    if queue.level_at(reopened) <= target:
-        return {"recovery_days": 0.0, "backlog_cleared": 1.0}
-    low = np.flatnonzero(after & (queue.levels <= target))
-    if len(low) == 0 or queue.times[low[0]] > w1:
-        return {"recovery_days": (w1 - reopened) / 24.0, "backlog_cleared": 0.0}
-    return {"recovery_days": float(queue.times[low[0]] - reopened) / 24.0, "backlog_cleared": 1.0}
+    days, cleared = clearing(waiting_path(net, rec, index), windows, w0, w1)
+    return {"recovery_days": days, "backlog_cleared": cleared}

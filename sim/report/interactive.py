@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
-from sim.store.disruption import disrupted_node
+from sim.analysis.compare import disrupted_node
 from sim.store.runs import RunData, column
 
 SMOOTH_DAYS = 7  # throughput is shown as a 7-day moving mean: daily counts are lumpy

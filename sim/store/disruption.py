@@ -10,22 +10,22 @@ replication, from visits.parquet and trains.parquet, so the results contract is 
 old runs get them too.
 
 The caught trains are those arriving inside the *disrupted scenario's* reduction windows, in
-days from ``start_date``; the baseline is measured over the same days, so the paired difference
-is the extra delay the closure caused to the trains that met it.
+days from ``start_date``, which the caller passes (``Metric.window``; sim/analysis/compare.py
+takes them from sim/engine/reduction.py, the one definition of a reduction, which the store
+does not import); the baseline is measured over the same days, so the paired difference is
+the extra delay the closure caused to the trains that met it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from sim.config.scenario import Event, Scenario, event_hours
 from sim.kpis import kpis
 
 FloatArray = NDArray[np.float64]
@@ -33,60 +33,9 @@ IntArray = NDArray[np.int64]
 Tables = Callable[[str], pa.Table]
 
 DISRUPTION_KPIS = ("queue_max", "recovery_days", "caught_wait_hours_mean", "teu_wait_days")
+WINDOWED_KPI = "caught_wait_hours_mean"
+"""The derived KPI that needs the days of the reduction (``Metric.window``)."""
 Window = tuple[float, float]
-
-
-def reduces(event: Event, servers: int | None) -> bool:
-    """The event lowers a node's capacity: fewer servers, a factor below 1, slower handling."""
-    if not event.enabled:
-        return False
-    fewer = event.servers is not None and (servers is None or event.servers < servers)
-    smaller = event.capacity_factor is not None and event.capacity_factor < 1.0
-    slower = event.handling_factor is not None and event.handling_factor > 1.0
-    return fewer or smaller or slower
-
-
-def reduction_windows(scenario: Scenario) -> dict[str, list[Window]]:
-    """Per node, the (start, end) days from start_date when an event reduced its capacity
-    inside the measurement window (a standing schedule that ended before it, such as the
-    B1-era handling at Brest in params/border.yaml, disrupts nothing the run measures)."""
-    run = scenario.run
-    out: dict[str, list[Window]] = {}
-    for event in scenario.events.values():
-        for target in event.targets:
-            node = scenario.nodes.get(target)
-            if node is None or not reduces(event, node.servers):
-                continue
-            start = event_hours(event.start, run.start_date, run.warmup_days) / 24.0
-            end = event_hours(event.end, run.start_date, run.warmup_days) / 24.0
-            span = (start - run.warmup_days, end - run.warmup_days)
-            if span[1] > 0.0 and span[0] < run.horizon_days:
-                out.setdefault(target, []).append(span)
-    return {nid: sorted(spans) for nid, spans in out.items()}
-
-
-def disrupted_node(
-    base: Scenario, base_nodes: dict[str, Any], others: Sequence[Scenario]
-) -> tuple[str, tuple[Window, ...]] | None:
-    """The node whose disruption leads a comparison, with its reduction windows: among the
-    nodes a later scenario disrupts and the baseline does not, the one the baseline used most
-    (``base_nodes`` is the baseline's summary.json ``nodes`` block). None when no later
-    scenario has a disruption."""
-    base_windows = reduction_windows(base)
-    candidates: dict[str, list[Window]] = {}
-    for scenario in others:
-        for nid, spans in reduction_windows(scenario).items():
-            if nid in base_nodes and nid not in base_windows:
-                candidates.setdefault(nid, []).extend(spans)
-    if not candidates:
-        return None
-
-    def handled(nid: str) -> float:
-        value = base_nodes[nid]["trains_handled"]["mean"]
-        return -1.0 if value is None else float(value)
-
-    node = max(sorted(candidates), key=handled)
-    return node, tuple(sorted(candidates[node]))
 
 
 def derived_values(

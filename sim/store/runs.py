@@ -23,7 +23,7 @@ from sim.config.scenario import Event, Scenario, event_hours
 from sim.errors import ConfigError
 from sim.kpis import FRACTION, kpis, lookup
 from sim.stats import estimate
-from sim.store.disruption import derived_values, reduction_windows
+from sim.store.disruption import derived_values
 from sim.store.run_dir import is_run_dir, read_manifest, read_summary, read_table, reading
 from sim.suggest import did_you_mean
 
@@ -42,7 +42,8 @@ class Metric:
     scope: str
     name: str
     kpi: str
-    # days (from start_date) a derived disruption KPI looks at; () means the run's own events
+    # days (from start_date) a derived disruption KPI looks at (sim/analysis/compare.py fills
+    # them from the reductions against the baseline); () means none
     window: tuple[tuple[float, float], ...] = ()
 
     @property
@@ -199,8 +200,9 @@ class RunData:
         kpi = lookup(metric.scope, metric.kpi)
         if kpi is not None and kpi.source != "summary":
             self._check_name(metric)
-            windows = metric.window or reduction_windows(self.scenario).get(metric.name, [])
-            return derived_values(metric.kpi, metric.name, self.table, self.horizon_days, windows)
+            return derived_values(
+                metric.kpi, metric.name, self.table, self.horizon_days, metric.window
+            )
         self._check_name(metric)
         t = self.table("replications")
         mask = pc.and_(
