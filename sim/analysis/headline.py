@@ -20,8 +20,8 @@ import numpy as np
 
 from sim.analysis.disruption import DISRUPTION_KEYS, run_with_disruption
 from sim.choice.fixed_point import Iteration, with_chosen_demand
-from sim.choice.history_demand import with_history_demand
-from sim.config.loader import load_scenario
+from sim.choice.history_demand import DemandChange, demand_change, with_history_demand
+from sim.config.loader import RawScenario, load_scenario
 from sim.config.registry import load_headline_registry
 from sim.config.scenario import Scenario
 from sim.engine.replications import ReplicationOutput, run_replications
@@ -51,10 +51,14 @@ class Headline:
     busiest_node: str  # the most utilised capacity-limited node in the scenario
     busiest_utilisation: float
     disruption: dict[str, float] = field(default_factory=dict)  # sim/analysis/disruption.py, means
+    rail_demand: DemandChange | None = None  # the demand ensemble's change, both history years
 
 
-def _aligned(scenario: Scenario, baseline_file: Path, history_params: Path | None) -> Scenario:
-    """The baseline with the scenario's run settings (calendar, horizon, warm-up, seed)."""
+def _aligned(
+    scenario: Scenario, baseline_file: Path, history_params: Path | None
+) -> tuple[Scenario, Scenario, RawScenario]:
+    """The baseline with the scenario's run settings (calendar, horizon, warm-up, seed): as
+    it runs (with a history year's demand), as loaded, and its document."""
     run = scenario.run
     values = {
         "run.start_date": run.start_date.isoformat(),
@@ -64,7 +68,7 @@ def _aligned(scenario: Scenario, baseline_file: Path, history_params: Path | Non
         "run.replications": run.replications,
     }
     baseline, raw = load_scenario(baseline_file, values=values)
-    return with_history_demand(baseline, raw, history_params)
+    return with_history_demand(baseline, raw, history_params), baseline, raw
 
 
 def _effect(base: Sequence[float], scen: Sequence[float], confidence: float) -> Effect:
@@ -96,9 +100,11 @@ def headline_pair(
     values: dict[str, object] = {"run.replications": replications}
     if horizon_days is not None:
         values["run.horizon_days"] = horizon_days
-    scenario, raw = load_scenario(scenario_file, values=values)
-    scenario = with_history_demand(scenario, raw, history_params)  # a history year: the fit's
-    baseline = _aligned(scenario, baseline_file, history_params)
+    loaded, raw = load_scenario(scenario_file, values=values)
+    scenario = with_history_demand(loaded, raw, history_params)  # a history year: the fit's
+    baseline, baseline_loaded, baseline_raw = _aligned(scenario, baseline_file, history_params)
+    # the ensemble's interval of the change in rail demand (history years of one ensemble)
+    rail_demand = demand_change(loaded, raw, baseline_loaded, baseline_raw, history_params)
     # rail demand from the mode choice, if on
     scenario = with_chosen_demand(scenario, workers, iteration)
     baseline = with_chosen_demand(baseline, workers, iteration)
@@ -137,6 +143,7 @@ def headline_pair(
         busiest_node=busiest,
         busiest_utilisation=utilisation[busiest],
         disruption={k: _nanmean([d[k] for d in hit]) for k in DISRUPTION_KEYS},
+        rail_demand=rail_demand,
     )
 
 
@@ -224,4 +231,25 @@ def markdown(rows: Sequence[Headline]) -> str:
             f"{_num(d.get('delay_days_p95', math.nan), 1)} "
             f"({_num(d.get('trains_caught', math.nan), 0)}) |"
         )
+    notes = [demand_note(h) for h in rows if h.rail_demand is not None]
+    if notes:
+        lines += ["", *notes]
     return "\n".join(lines)
+
+
+def demand_note(h: Headline) -> str:
+    """One line: the change in rail demand the scenario makes, by the demand ensemble, with
+    its interval (paired draws: parameters and structures; the discrepancy and the series'
+    band are common to both years and left out) and the structures behind its ends."""
+    c = h.rail_demand
+    assert c is not None
+    t, r = c.teu, c.relative
+    return (
+        f"{h.scenario} against {h.baseline}: rail demand (demand ensemble, paired draws, "
+        f"parameters and structures) {format_signed(t.median / 1000, 1)}k TEU/yr "
+        f"({format_signed(100 * r.median, 1)} %); 50 %: {format_signed(t.low50 / 1000, 1)}k to "
+        f"{format_signed(t.high50 / 1000, 1)}k, 90 %: {format_signed(t.low90 / 1000, 1)}k to "
+        f"{format_signed(t.high90 / 1000, 1)}k ({format_signed(100 * r.low90, 1)} % to "
+        f"{format_signed(100 * r.high90, 1)} %); low end from {t.low_driver}, high end from "
+        f"{t.high_driver}"
+    )
