@@ -23,8 +23,8 @@ import _common
 import numpy as np
 
 from sim.choice.history import DemandModel, results
+from sim.choice.network_years import chain_of
 from sim.choice.posterior import Observations, Problem, full_vector, prior_transform, sample
-from sim.choice.weighing import chain_of
 from sim.config.history_files import load_assumptions, load_observed, load_structure
 
 

@@ -24,7 +24,7 @@ from sim.choice.backtest import _delivered_1520
 from sim.choice.ensemble import load
 from sim.choice.history import evaluate, results
 from sim.choice.history_demand import with_rail_demand
-from sim.choice.weighing import chain_of
+from sim.choice.network_years import chain_of
 from sim.choice.year_chain import history_chain
 
 

@@ -463,7 +463,7 @@ def test_allocation_of_draws_follows_the_weights_and_sums() -> None:
 
 def test_every_fitted_year_is_within_20_percent_in_the_ensemble_median() -> None:
     from sim.choice.ensemble import run
-    from sim.choice.weighing import chain_of
+    from sim.choice.network_years import chain_of
 
     ens = load(ENSEMBLE)
     chain = chain_of(HISTORY, ens.members[0].model.assumptions)
@@ -598,7 +598,7 @@ def test_a_fit_of_an_unknown_structure_ends_with_exit_2(tmp_path: Path) -> None:
 def test_running_a_history_year_sets_its_rail_flows_from_the_ensemble_median() -> None:
     from sim.choice.ensemble import predict_year, run
     from sim.choice.history_demand import china_eu_flows, history_teu, is_westbound, share_1520
-    from sim.choice.weighing import chain_of
+    from sim.choice.network_years import chain_of
     from sim.workflow.run import RunRequest, prepare
 
     scenario, raw = prepare(RunRequest(scenario_file=HISTORY / "2024.yaml"))

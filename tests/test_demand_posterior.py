@@ -12,8 +12,8 @@ import pytest
 
 from sim.choice import kernel as K
 from sim.choice.history import DemandModel
+from sim.choice.network_years import chain_of
 from sim.choice.posterior import Observations, Problem, predictions, sample
-from sim.choice.weighing import chain_of
 from sim.config.demand import PARAMETERS, DemandStructure, Prior
 from sim.config.history_files import load_assumptions, load_observed, load_structure
 

@@ -18,20 +18,23 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.choice import kernel as K
-from sim.choice.demand_fit import Assessment, assess
 from sim.choice.ensemble import EnsembleRun, YearPrediction, predict_year, run
 from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit
 from sim.choice.history_demand import china_eu_flows, is_westbound, share_1520, with_rail_demand
-from sim.choice.weighing import chain_of
+from sim.choice.network_years import chain_of
 from sim.choice.year_chain import HistoryYearFile, history_chain
 from sim.config.scenario import Scenario
 from sim.engine.replications import run_replication
 from sim.executors import map_ordered
 from sim.stats import Estimate, estimate
+
+if TYPE_CHECKING:  # the assessment comes from the caller (sim.choice.demand_fit.assess)
+    from sim.choice.demand_fit import Assessment
 
 
 def _delivered_1520(args: tuple[Scenario, int, int]) -> tuple[float, float]:
@@ -113,7 +116,7 @@ def _quantile_draws(er: EnsembleRun, year: int, n: int) -> list[int]:
 
 def backtest(
     history: Path,
-    ensemble_file: Path,
+    assessment: Assessment,
     replications: int,
     workers: int = 1,
     horizon_days: float | None = None,
@@ -125,8 +128,7 @@ def backtest(
     spaced quantiles of its choice) through the simulation, one replication each with the
     year's seed (common random numbers: the draws differ only in their demand)."""
     files = history_chain(history)
-    fit_years = sorted(y for y in (f.history.year for f in files) if y <= 2023)
-    a = assess(ensemble_file, history, fit_years, write=False)
+    a = assessment
     ens = a.ensemble
     chain = chain_of(history, ens.members[0].model.assumptions)
     er = run(ens, chain, 2000, ens.ensemble.seed)

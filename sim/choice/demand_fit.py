@@ -25,12 +25,12 @@ from sim.choice.ensemble import (
     predict_year,
     run,
 )
+from sim.choice.network_years import chain_of
 from sim.choice.weighing import (
     Coverage,
     FitJob,
     LooJob,
     MemberCheck,
-    chain_of,
     check_member,
     coverage,
     fit_job,
@@ -38,6 +38,7 @@ from sim.choice.weighing import (
     pareto_k_by_year,
     weights_by_rule,
 )
+from sim.choice.year_chain import history_chain
 from sim.config.demand import ExactLoo, Posterior
 from sim.config.history_write import write_ensemble, write_posterior
 from sim.executors import map_ordered
@@ -272,6 +273,11 @@ def assess(ensemble_file: Path, history: Path, years: Sequence[int], write: bool
             t = er.teu(y)
             in_sample[y] = (float(np.median(t[:, 0] + t[:, 1])), o.total_teu)
     return Assessment(ens, tuple(checks), weights, cov, member_predictions, predictions, in_sample)
+
+
+def fitted_years(history: Path, last: int = 2023) -> list[int]:
+    """The years of a ``--history`` the fit may see (up to 2023: later ones are predictions)."""
+    return sorted(y for y in (f.history.year for f in history_chain(history)) if y <= last)
 
 
 def _loo_error(c: MemberCheck, ens: LoadedEnsemble) -> float:

@@ -26,10 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.choice import kernel as K
-from sim.choice.border_supply import WaitCurveCache, border_supply
 from sim.config.demand import Assumptions, DemandStructure
 from sim.config.history import HistoryYear
-from sim.config.scenario import Scenario
 
 DAYS_PER_YEAR = 365.0
 UNBOUNDED_TEU = 1e12  # a crossing that never binds (a year given without its network)
@@ -225,7 +223,7 @@ def results(chain: Chain, model: DemandModel, theta: FloatArray) -> list[YearRes
 # --- from scenarios to inputs ---------------------------------------------------------------
 
 
-def _halves(year: int) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+def halves_of(year: int) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
     mid = dt.date(year, 7, 1)
     return (dt.date(year, 1, 1), mid), (mid, dt.date(year + 1, 1, 1))
 
@@ -279,29 +277,6 @@ Waits = tuple[
 ]  # per half, per direction
 
 
-def network_year_inputs(
-    scenario: Scenario, a: Assumptions, cache: WaitCurveCache | None = None
-) -> YearInputs:
-    """A history scenario's year with its border from its own network (one border: the
-    simulated crossing's capacity per direction and the wait curve fitted to it,
-    :mod:`sim.choice.border_supply`), so a change to the crossing moves the chosen demand."""
-    h = scenario.history
-    if h is None:
-        raise ValueError("not a history scenario")
-    cache = cache if cache is not None else WaitCurveCache()
-    caps = []
-    waits = []
-    for start, end in _halves(h.year):
-        b = border_supply(scenario, start, end, cache)
-        caps.append((b.capacity_teu[0] / 2.0, b.capacity_teu[1] / 2.0))
-        coefficients = []
-        for curve in b.wait_by_direction:
-            c = curve.coefficients()
-            coefficients.append((c["c0"], c["c1"], c["k"], c["delta"], c["slope_over"]))
-        waits.append((coefficients[0], coefficients[1]))
-    return year_inputs(h, a, (caps[0], caps[1]), (waits[0], waits[1]))
-
-
 def year_inputs(
     h: HistoryYear,
     a: Assumptions,
@@ -309,7 +284,8 @@ def year_inputs(
     waits: Waits | None = None,
 ) -> YearInputs:
     """Resolve a year's block into the kernel's two half-year rows. The border's capacity and
-    wait curve per half and direction come from the network (:func:`network_year_inputs`);
+    wait curve per half and direction come from the network
+    (:func:`sim.choice.network_years.network_year_inputs`);
     without them (a toy year, a test) the crossing is unbounded and the wait the assumptions'
     fallback shape."""
     w = a.border_wait
@@ -327,7 +303,7 @@ def year_inputs(
     sanctions_start = None if h.rail.sanctions_from is None else h.rail.sanctions_from
     rows = np.zeros((2, K.N_HALF_COLUMNS))
     periods = np.zeros((2, MAX_PERIODS, 3))
-    for k, span in enumerate(_halves(h.year)):
+    for k, span in enumerate(halves_of(h.year)):
         row = rows[k]
         mid = h.year + 0.25 + 0.5 * k
         row[K.H_SEA_W] = sea_rates[k]

@@ -28,7 +28,8 @@ from sim.choice.ensemble import (
     predict_year,
     run,
 )
-from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit, network_year_inputs
+from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit
+from sim.choice.network_years import network_year_inputs
 from sim.choice.year_chain import HistoryYearFile, load_chain
 from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario

@@ -27,11 +27,10 @@ from typing import Any
 import numpy as np
 
 from sim.choice import kernel as K
-from sim.choice.border_supply import WaitCurveCache
 from sim.choice.ensemble import LoadedEnsemble, Member, allocate, interval, predictive_sd
-from sim.choice.history import Chain, network_year_inputs
+from sim.choice.history import Chain
+from sim.choice.network_years import chain_of
 from sim.choice.posterior import Observations, Problem, pointwise_loglik, sample
-from sim.choice.year_chain import history_chain
 from sim.config.demand import ExactLoo, Posterior
 from sim.config.history_files import load_assumptions, load_observed, load_structure
 
@@ -133,15 +132,6 @@ def pareto_k_by_year(
         warnings.simplefilter("ignore")
         loo = az.loo(idata, pointwise=True)
     return {y: float(k) for y, k in zip(groups, loo.pareto_k.values, strict=True)}
-
-
-def chain_of(history: Path, assumptions: Any) -> Chain:
-    """The chain of years a ``--history`` names, resolved with these assumptions, each year's
-    border from its own network."""
-    cache = WaitCurveCache()
-    return Chain.of(
-        [network_year_inputs(f.scenario, assumptions, cache) for f in history_chain(history)]
-    )
 
 
 @dataclass(frozen=True)

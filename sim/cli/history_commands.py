@@ -146,13 +146,13 @@ def backtest(
     ensemble's intervals in and out of sample; 2024–25 predicted."""
     from sim.choice.backtest import backtest as run_backtest
     from sim.choice.backtest import markdown
-    from sim.choice.demand_fit import coverage_table
+    from sim.choice.demand_fit import assess, coverage_table, fitted_years
 
     with _user_errors():
         started = time.perf_counter()
         result = run_backtest(
             history,
-            ensemble,
+            assess(ensemble, history, fitted_years(history), write=False),
             max(1, replications),
             max(1, workers),
             horizon_days,
