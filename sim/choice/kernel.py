@@ -21,8 +21,14 @@ sea and the Middle Corridor (or rail at the premium). The services reach a share
 the market (structure ``coverage``: none, a fitted logistic, or V1's train count to a fitted
 power). Rail's static share p* then adjusts partially from the last half-year's (θ_up when
 rail gains, θ_down when it loses); because price and wait depend on the load u = p × market /
-capacity, p is a fixed point, found by Brent's method on [0, 1] (the response falls as p rises: one
-root). The Middle Corridor takes its static share, up to the Caspian's room.
+capacity, p is a fixed point, found by Brent's method on [0, 1] (the response falls as p
+rises: one root). The Middle Corridor takes its static share, up to the Caspian's room.
+
+Why this module is long: the compiled functions call each other and must live in one place
+for numba to compile them together (a chain of years → a half-year's fixed point → the
+response at a load → the logit per class), and the likelihood of the observations sits beside
+them so that one compiled call scores a parameter vector; splitting them would only add
+imports between a handful of tightly coupled kernels.
 """
 
 from __future__ import annotations
