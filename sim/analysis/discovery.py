@@ -305,8 +305,9 @@ def _find_boxes(
         finder = prim.Prim(x, of_interest.astype(int), threshold=min_density)
         while len(boxes) < max_boxes:
             remaining = np.asarray(finder.yi_remaining)
-            if remaining.size == 0 or of_interest[remaining].mean() >= min_density:
-                break  # nothing left, or what is left is dense already: no box would say more
+            left = of_interest[remaining]
+            if left.size == 0 or not left.any() or left.mean() >= min_density:
+                break  # nothing of interest left, or so much that no box would say more
             found = finder.find_box()
             if found is None:
                 break
