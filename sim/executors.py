@@ -15,7 +15,9 @@ reference) and should not raise: a run that fails is data, not an executor probl
   gets a new process. Processes come from a ``forkserver`` that has imported the simulator
   once, so replacements start in milliseconds and never inherit the parent's threads.
 - :class:`DaskPool`: ``local`` starts a ``LocalCluster`` (one single-threaded worker process
-  per worker); ``tcp://HOST:PORT`` uses a running scheduler, the way past one machine. Dask's
+  per worker); ``tcp://HOST:PORT`` uses a running scheduler, the way past one machine. Every
+  worker imports the simulator when the pool starts (a worker that cannot is an input error
+  naming the module), so no task pays for the import. Dask's
   nannies restart dead workers and the scheduler reschedules their tasks; a task that keeps
   killing workers raises ``KilledWorker``, which becomes :class:`Lost`.
 """
@@ -188,7 +190,13 @@ class LocalPool:
 class DaskPool:
     """Tasks on a Dask cluster: ``local`` (a LocalCluster) or a scheduler address."""
 
-    def __init__(self, address: str, workers: int, processes: bool = True) -> None:
+    def __init__(
+        self,
+        address: str,
+        workers: int,
+        processes: bool = True,
+        preload: tuple[str, ...] = ("sim.sweep.runner",),
+    ) -> None:
         try:
             distributed: Any = importlib.import_module("distributed")
         except ImportError:
@@ -221,6 +229,16 @@ class DaskPool:
         threads = sum(w["nthreads"] for w in self._client.scheduler_info()["workers"].values())
         self.workers = max(1, threads)
         self.description = f"{where}, {self.workers} worker thread(s)"
+        # as the local pool's forkserver does: every worker imports the simulator now, all at
+        # once, rather than inside its first task (which would bill the import to that task)
+        for module in preload:
+            try:
+                self._client.run(importlib.import_module, module)
+            except Exception as exc:
+                self.close()
+                raise ConfigError(
+                    "--dask", (), f"the workers cannot import {module}: {type(exc).__name__}: {exc}"
+                ) from None
 
     def map_unordered(
         self, fn: Callable[[Task], Result], tasks: Iterable[Task]

@@ -33,3 +33,19 @@ def test_map_ordered_on_a_given_executor_leaves_it_open() -> None:
         assert list(map_ordered(abs, [-5], workers=2, executor=pool)) == [5]
     finally:
         pool.close()
+
+
+def test_dask_workers_that_cannot_import_the_simulator_are_one_input_error() -> None:
+    """The pool imports the simulator on every worker when it starts: a cluster without it
+    fails there, with the module named, instead of losing every chunk later."""
+    pytest.importorskip("distributed")
+    from sim.errors import ConfigError
+    from sim.executors import DaskPool
+
+    with pytest.raises(ConfigError, match="the workers cannot import no_such_module_for_corridor"):
+        DaskPool("local", 1, processes=False, preload=("no_such_module_for_corridor",))
+    pool = DaskPool("local", 1, processes=False, preload=("math",))
+    try:
+        assert list(pool.map_unordered(math.sqrt, [4.0])) == [(4.0, 2.0)]
+    finally:
+        pool.close()

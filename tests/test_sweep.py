@@ -200,7 +200,14 @@ def test_rows_match_a_plain_run_of_the_point(scenario_file: Path, tmp_path: Path
 # ---------------------------------------------------------------------------- kill -9, resume
 
 
-def test_kill_9_then_resume_gives_the_uninterrupted_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("killed_on", [[], ["--dask", "local"]], ids=["local", "dask"])
+def test_kill_9_then_resume_gives_the_uninterrupted_rows(
+    tmp_path: Path, killed_on: list[str]
+) -> None:
+    """Killed on the local pool or on a Dask LocalCluster, resumed on the local pool: the
+    rows are those of a clean run (the executor is not part of the result)."""
+    if killed_on:
+        pytest.importorskip("distributed")
     doc = one_node(2, {"dist": "exponential", "mean": 1.0}, 1.2, horizon_days=150, seed=3)
     scenario = tmp_path / "longer.yaml"
     scenario.write_text(yaml.safe_dump(doc))
@@ -219,7 +226,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_rows(tmp_path: Path) -> None
     ]
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", *args, "--out", str(killed)],
+        [sys.executable, "-m", "sim", *args, *killed_on, "--out", str(killed)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

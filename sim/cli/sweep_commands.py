@@ -1,4 +1,4 @@
-"""Commands on sweeps: ``sweep``, ``sensitivity``, ``sweep-table``."""
+"""Commands on sweeps: ``sweep``, ``sensitivity``, ``sweep-table``, ``discover``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from sim.cli.common import EXIT_INTERRUPTED, app, err, fail, out, positive_workers, user_errors
+from sim.errors import ConfigError
 
 
 @app.command()
@@ -136,3 +137,57 @@ def sweep_table_command(
 
     with user_errors():
         sys.stdout.write(sweep_table(sweep_dir, metric or list(DEFAULT_METRICS)) + "\n")
+
+
+@app.command()
+def discover(
+    sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory")],
+    kpi: Annotated[str, typer.Argument(help="KPI, node:NODE:KPI, flow:FLOW:KPI or market:M:KPI")],
+    above: Annotated[
+        float | None, typer.Option(help="find where the KPI's point mean exceeds this")
+    ] = None,
+    below: Annotated[
+        float | None, typer.Option(help="find where the KPI's point mean is under this")
+    ] = None,
+    min_density: Annotated[
+        float, typer.Option(help="least share of a box's points where the condition holds")
+    ] = 0.8,
+    boxes: Annotated[int, typer.Option(help="at most this many boxes")] = 3,
+    out_file: Annotated[Path, typer.Option("--out", help="figure file, .png or .svg")] = Path(
+        "discovery.png"
+    ),
+) -> None:
+    """Scenario discovery (PRIM): the input ranges where a KPI is above or below a threshold."""
+    from sim.analysis.discovery import Direction
+    from sim.analysis.discovery import discover as find_boxes
+    from sim.plots.common import check_format, save_figure
+    from sim.plots.discovery import discovery_figure
+    from sim.store.sweeps import read_sweep_manifest
+
+    with user_errors():
+        direction: Direction
+        if above is not None and below is None:
+            threshold, direction = above, "above"
+        elif below is not None and above is None:
+            threshold, direction = below, "below"
+        else:
+            raise ConfigError("discover", (), "give exactly one of --above VALUE or --below VALUE")
+        check_format(out_file)
+        result = find_boxes(sweep_dir, kpi, threshold, direction, min_density, boxes)
+        reps = read_sweep_manifest(sweep_dir).get("replications", "?")
+        missing = (
+            f"; {result.points_without_value} point(s) without a value left out"
+            if result.points_without_value
+            else ""
+        )
+        out.print(
+            f"{result.points} points (KPI averaged over {reps} replication(s) each), "
+            f"{result.of_interest} with {result.condition}{missing}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for line in result.describe():
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
+        if result.boxes:
+            save_figure(discovery_figure(result), out_file)
+            out.print(f"wrote {out_file}", highlight=False)
