@@ -129,7 +129,10 @@ class WaitCurveCache:
 
     def _loaded(self) -> dict[str, tuple[WaitCurve, WaitCurve, WaitCurve]]:
         if self._curves is None:
-            self._curves = {} if self.path is None else read_curves(self.path)
+            # an installed package has no params/ beside it: every curve is then fitted
+            # when first asked (a few seconds each), as for any network not shipped
+            shipped = self.path is not None and self.path.is_file()
+            self._curves = read_curves(self.path) if shipped and self.path else {}
         return self._curves
 
     def get(self, network_hash: str) -> tuple[WaitCurve, WaitCurve, WaitCurve] | None:
