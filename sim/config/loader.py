@@ -95,9 +95,11 @@ def load_raw(path: Path) -> RawScenario:
 
 
 def _load_raw(path: Path, seen: tuple[Path, ...], loaded: dict[Path, RawScenario]) -> RawScenario:
+    if "\0" in str(path):  # the OS refuses such a name with a ValueError, not an OSError
+        raise ConfigError(repr(str(path)), (), "a file name cannot hold a NUL byte")
     try:
         resolved = path.resolve()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(str(path), (), f"cannot resolve the path: {exc}") from None
     if resolved in seen:
         chain = " -> ".join(p.name for p in (*seen, resolved))
@@ -127,6 +129,8 @@ def _load_raw(path: Path, seen: tuple[Path, ...], loaded: dict[Path, RawScenario
     for i, parent in enumerate(parents):
         parent_path = path.parent / parent
         where: Path_ = ("extends",) if len(parents) == 1 else ("extends", i)
+        if "\0" in parent:  # checked before the OS sees it: stat() raises ValueError on it
+            raise ConfigError(str(path), where, f"a file name cannot hold a NUL byte: {parent!r}")
         try:
             regular = stat.S_ISREG(parent_path.stat().st_mode)
         except OSError as exc:
