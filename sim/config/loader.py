@@ -322,10 +322,34 @@ def load_scenario(
     document (kept for the manifest and for error attribution).
     """
     raw = load_raw(Path(path))
+    changed: list[Path_] = []
     for text in overrides:
         key, value = parse_override(text)
         apply_override(raw, key, value, f"--set {text}", create=wants_new(text))
+        changed.append(key)
     for dotted, value in (values or {}).items():
         key, _ = parse_override(f"{dotted}=0")
         apply_override(raw, key, value, f"{dotted}={value}", create=wants_new(dotted))
+        changed.append(key)
+    derive_servers(raw, changed)
     return validate_raw(raw), raw
+
+
+def derive_servers(raw: RawScenario, changed: Iterable[Path_]) -> None:
+    """A node's ``servers`` is the sum of its ``servers_by_direction``: when an override changes
+    the split and not ``servers``, the inherited total is dropped so the node derives it again
+    (``--set nodes.brest.servers_by_direction.west=2`` alone used to fail with "servers (8)
+    must equal the sum of servers_by_direction (4)"). Both set, and contradicting, is still an
+    error."""
+    split = {p[1] for p in changed if len(p) >= 3 and p[0] == "nodes" and p[2] == _SPLIT}
+    total = {
+        p[1] for p in changed if len(p) >= 2 and p[0] == "nodes" and p[2:] in ((), ("servers",))
+    }
+    nodes = raw.data.get("nodes")
+    for nid in split - total:
+        node = nodes.get(nid) if isinstance(nodes, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(_SPLIT), dict):
+            node.pop("servers", None)
+
+
+_SPLIT = "servers_by_direction"
