@@ -136,4 +136,6 @@ def test_servers_follow_a_split_changed_by_set(overrides: list[str], west: int, 
 
 def test_a_split_that_contradicts_a_total_set_with_it_is_an_error() -> None:
     with pytest.raises(ConfigError, match=r"servers \(8\) must equal the sum of .* \(6\)"):
-        load_scenario(BASELINE, ["nodes.brest.servers_by_direction.west=2", "nodes.brest.servers=8"])
+        load_scenario(
+            BASELINE, ["nodes.brest.servers_by_direction.west=2", "nodes.brest.servers=8"]
+        )
