@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from sim.cli.common import MARKET_HELP, app, err, out, user_errors
+from sim.cli.markets import for_market
 from sim.cli.progress import progress_bar
-from sim.engine.market_kpis import for_market
 from sim.errors import ConfigError
 
 

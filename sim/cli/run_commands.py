@@ -23,10 +23,10 @@ from sim.cli.common import (
     warn,
 )
 from sim.cli.interrupts import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from sim.cli.markets import markets_table
 from sim.cli.validate import check_file
 from sim.config.loader import load_raw
 from sim.config.scenario import Scenario
-from sim.engine.market_kpis import markets_table
 from sim.engine.replications import ReplicationOutput
 from sim.errors import ConfigError
 from sim.formatting import format_value
