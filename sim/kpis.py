@@ -31,13 +31,13 @@ class Kpi:
     label: str
     definition: str
     source: str = "summary"
-    absent_is_zero: bool = False  # NaN means "nothing happened" (no backlog: 0 days to clear)
+    nan_means_zero: bool = False  # a NaN value: nothing happened (no backlog: 0 days to clear)
     # "held" (only with finite room), "market" (only with several markets), "rerouted" (only
     # with a dispatch rule that re-routes)
     group: str = ""
 
     @property
-    def zero_when_absent(self) -> bool:
+    def missing_means_zero(self) -> bool:
         """Does a run without this KPI mean "none of it"? A run without a rule that re-routes
         re-routed 0 trains (compare reads it so); a run without finite room has no held
         trains to count at all (asking for them is an error)."""
@@ -58,7 +58,16 @@ def _k(
     source: str = "summary",
     group: str = "",
 ) -> Kpi:
-    return Kpi(scope, key, unit, label, definition, source, key == "recovery_days", group=group)
+    return Kpi(
+        scope,
+        key,
+        unit,
+        label,
+        definition,
+        source,
+        nan_means_zero=key == "recovery_days",
+        group=group,
+    )
 
 
 CATALOGUE: tuple[Kpi, ...] = (

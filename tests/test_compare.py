@@ -138,3 +138,19 @@ def test_compare_input_errors_are_one_line_and_exit_2(
     result = CliRunner().invoke(app, [a.replace("{run}", str(three_runs[0])) for a in args])
     assert result.exit_code == 2
     assert message in result.output and result.output.count("corridor: error:") == 1
+
+
+def test_compare_writes_nothing_unless_asked(
+    three_runs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21, item 10: a comparison read in the terminal used to leave comparison.png in
+    the working directory; a figure is drawn only where --out names it."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["compare", *map(str, three_runs), "--metric", WAIT])
+    assert result.exit_code == 0, result.output
+    assert "difference from" in result.output and "wrote" not in result.output
+    assert list(tmp_path.iterdir()) == []
+    asked = CliRunner().invoke(app, ["compare", *map(str, three_runs), "--out", "bars.png"])
+    assert asked.exit_code == 0, asked.output
+    assert [p.name for p in tmp_path.iterdir()] == ["bars.png"]
+    assert (tmp_path / "bars.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

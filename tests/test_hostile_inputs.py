@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -145,6 +146,18 @@ def test_an_extends_cycle_is_named(tmp_path: Path) -> None:
     assert code == 2 and "extends itself in a cycle: a.yaml -> b.yaml -> a.yaml" in _one_line(text)
 
 
+def test_a_nul_byte_in_extends_is_one_line(tmp_path: Path) -> None:
+    """Issue 21, item 9: the loader stat()ed the path first, and the OS's ValueError ended
+    the program in "internal error: embedded null byte"."""
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(_scenario()))
+    path = tmp_path / "s.yaml"
+    path.write_text('extends: [p.yaml, "../params/net\\0work.yaml"]\n')
+    code, text = _run("validate", str(path))
+    assert code == 2
+    expected = "extends[1]: a file name cannot hold a NUL byte: '../params/net\\x00work.yaml'"
+    assert f"{path}: {expected}" in _one_line(text)
+
+
 def test_an_over_long_path_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / ("x" * 5000 + ".yaml")
     code, text = _run("validate", str(path))
@@ -166,7 +179,7 @@ VALUE_CASES = {
     ),
     "shares that overflow": (
         {"flows": {"trains": {"routes": {"through": 1e308, "back": 1e308}}}},
-        "flows.trains.routes: shares must have a positive, finite sum",
+        "flows.trains.routes: shares are relative: each at most 1e+06 (e.g. 70 and 30)",
     ),
     "start date in year 1": (
         {"run": {"start_date": "0001-01-01"}},
@@ -187,6 +200,40 @@ VALUE_CASES = {
     "tiny trains": (
         {"flows": {"trains": {"teu_per_train": 1e-300}}},
         "flows.trains.teu_per_year: one replication would plan",
+    ),
+    # issue 21, item 9: each of these validated, then ended the run in an internal error
+    "integer start date": (  # was read as seconds since 1970: 1970-01-01, without a word
+        {"run": {"start_date": 0}},
+        "run.start_date: must be a date (YYYY-MM-DD), not 0",
+    ),
+    "huge capacity factor": (  # int(inf) when the engine rounds servers × factor
+        {"events": {"e": {"targets": ["border"], "start": 1, "end": 2, "capacity_factor": 1e308}}},
+        "events.e.capacity_factor: Input should be less than or equal to 1000",
+    ),
+    "capacity factors that compose past a float": (
+        {
+            "events": {
+                f"e{i}": {"targets": ["border"], "start": 1, "end": 2, "capacity_factor": 1000}
+                for i in range(4)
+            }
+        },
+        "events.e3.capacity_factor: the events on 'border' could scale its servers by 1e+12",
+    ),
+    "uniform handling up to 1e308 hours": (  # SimPy's "Negative delay -inf"
+        {"nodes": {"border": {"handling_hours": {"dist": "uniform", "low": 0, "high": 1e308}}}},
+        "nodes.border.handling_hours.high: Input should be less than or equal to 10000000",
+    ),
+    "lognormal spread past a float": (  # (sd/mean)² overflowed in the sampler
+        {"nodes": {"border": {"handling_hours": {"dist": "lognormal", "mean": 1e-300, "sd": 1}}}},
+        "nodes.border.handling_hours: sd is more than 1000 times the mean",
+    ),
+    "a wave of a billion trains": (  # one wave is one array: 8 GB
+        {"flows": {"trains": {"arrivals": "batched", "batch_trains": 10**9}}},
+        "flows.trains.batch_trains: Input should be less than or equal to 1000",
+    ),
+    "a vanishing horizon": (  # measured nothing, then divided by zero
+        {"run": {"horizon_days": 1e-308}},
+        "run.horizon_days: must be at least an hour (1/24 day), not 1e-308 days",
     ),
 }
 
@@ -300,3 +347,36 @@ def test_a_real_ctrl_c_at_any_moment_is_quiet(tmp_path: Path, delay_s: float) ->
     if proc.returncode == 130:
         assert stderr.strip().splitlines()[-1].startswith("corridor: error: interrupted")
         assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "hostile"),
+    [
+        (
+            "gives_way: {node: altynkol, per_china_eu_train: 1}",
+            "gives_way: {node: altynkol, per_china_eu_train: 9223372036854775807}",
+        ),
+        (
+            "trains_per_day: 0.05, china_eu_trains_per_day: 0.48",
+            "trains_per_day: 0.05, china_eu_trains_per_day: 1.0e+15",
+        ),
+    ],
+)
+def test_a_load_that_gives_way_is_bounded_where_it_was_written(
+    tmp_path: Path, line: str, hostile: str
+) -> None:
+    """Issue 21, item 9: a load that gives way plans its written trains plus λ × the China–EU
+    trains it was derived against; with λ = 2⁶³ − 1 on other-altynkol-west (params/exits.yaml)
+    baseline_2023 validated, then its run ended in numpy's "lam value too large"."""
+    for folder in ("scenarios", "params"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    exits = tmp_path / "params" / "exits.yaml"
+    text = exits.read_text()
+    assert line in text
+    exits.write_text(text.replace(line, hostile, 1))
+    scenario = tmp_path / "scenarios" / "baseline_2023.yaml"
+    for command in ("validate", "run"):
+        code, text = _run(command, str(scenario), *(["-r", "1"] if command == "run" else []))
+        assert code == 2, text
+        expected = "params/exits.yaml: flows.other-altynkol-west.gives_way: one replication would"
+        assert expected in _one_line(text)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
+import typing
 from pathlib import Path
+from typing import Annotated, Any
 
 import pytest
 import yaml
 from builders import one_node
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from typer.testing import CliRunner
 
 from sim.cli.app import app
+from sim.config.history import HistoryChoice
+from sim.config.history import Observed as HistoryObserved
+from sim.config.scenario import Scenario
+from sim.sweep.spec import SweepFile
 
 runner = CliRunner()
 
@@ -184,3 +192,76 @@ def test_validate_checks_sweep_files_too(tmp_path: Path) -> None:
     )
     code, text = _run("validate", str(bad))
     assert code == 2 and "nodes.border.servers" in text and "Traceback" not in text
+
+
+def _date_fields() -> list[tuple[str, Any]]:
+    """Every field of every input format whose values are calendar dates (not moments, which
+    may also be a number of days from run.start_date), as ("Model.field", annotated type)."""
+    roots = [Scenario, SweepFile, HistoryChoice, HistoryObserved]
+    seen: set[type] = set()
+    found: list[tuple[str, Any]] = []
+    todo: list[type] = list(roots)
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            todo.extend(_models_in(info.annotation))
+            if _holds(info.annotation, dt.date) and not _holds(info.annotation, float):
+                typed = Annotated[info.annotation, *info.metadata] if info.metadata else None
+                found.append((f"{model.__name__}.{name}", typed or info.annotation))
+    return sorted(found, key=lambda f: f[0])
+
+
+def _models_in(annotation: Any) -> list[type]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _holds(annotation: Any, kind: type) -> bool:
+    """Whether ``kind`` is the annotation or one of its arguments, at any depth."""
+    if annotation is kind or typing.get_origin(annotation) is kind:
+        return True
+    return any(_holds(a, kind) for a in typing.get_args(annotation))
+
+
+LEFT_TO_HISTORY = {"HistoryClosure.start", "HistoryClosure.end", "RailYear.sanctions_from"}
+"""Date fields of sim/config/history.py (outside this change): pydantic still reads a number
+there as seconds since 1970; the fix is to annotate them with sim.config.dates.Day."""
+
+
+@pytest.mark.parametrize(
+    ("field", "annotation"),
+    [
+        pytest.param(
+            name,
+            annotation,
+            id=name,
+            marks=[pytest.mark.xfail(strict=True, reason="history.py")]
+            if name in LEFT_TO_HISTORY
+            else [],
+        )
+        for name, annotation in _date_fields()
+    ],
+)
+def test_a_date_field_accepts_dates_only(field: str, annotation: Any) -> None:
+    """Issue 21, item 9: ``run.start_date: 0`` ran as 1970-01-01 without a word."""
+    adapter = TypeAdapter(annotation)
+    pair = _holds(annotation, tuple)  # a window: (from, to)
+    day = dt.date(2023, 3, 1)
+    assert adapter.validate_python((day, day) if pair else day) is not None
+    for number in (0, 1_700_000_000, 45_000.5):
+        with pytest.raises(ValidationError, match="must be a date"):
+            adapter.validate_python((number, number) if pair else number)
+
+
+def test_an_integer_start_date_is_one_line_exit_2(tmp_path: Path) -> None:
+    path = _write(tmp_path, _broken(lambda d: d["run"].update(start_date=0)))
+    for command in ("validate", "run"):
+        code, text = _run(command, str(path))
+        assert code == 2
+        assert text.strip() == (
+            f"corridor: error: {path}: run.start_date: must be a date (YYYY-MM-DD), not 0"
+        )

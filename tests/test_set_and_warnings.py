@@ -110,3 +110,32 @@ def test_an_event_inside_the_window_gives_no_warning(tmp_path: Path) -> None:
     path = _scenario(tmp_path, inside)
     code, text = _run("validate", "--strict", str(path))
     assert code == 0 and "warning" not in text
+
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINE = REPO / "scenarios" / "baseline_2023.yaml"  # Brest: servers 8 = 4 west + 4 east
+
+
+@pytest.mark.parametrize(
+    ("overrides", "west", "east"),
+    [
+        (["nodes.brest.servers_by_direction.west=2"], 2, 4),
+        (["nodes.brest.servers_by_direction={west: 1, east: 3}"], 1, 3),
+        (["nodes.brest.servers_by_direction.east=5", "nodes.brest.servers=9"], 4, 5),
+    ],
+)
+def test_servers_follow_a_split_changed_by_set(overrides: list[str], west: int, east: int) -> None:
+    """Issue 21, item 10: ``servers`` is derived from ``servers_by_direction``; changing the
+    split alone used to fail with "servers (8) must equal the sum of servers_by_direction (4)"."""
+    scenario, _ = load_scenario(BASELINE, overrides)
+    brest = scenario.nodes["brest"]
+    assert brest.servers_by_direction == {"west": west, "east": east}
+    assert brest.servers == west + east
+    assert load_scenario(BASELINE)[0].nodes["brest"].servers == 8  # the file's total
+
+
+def test_a_split_that_contradicts_a_total_set_with_it_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"servers \(8\) must equal the sum of .* \(6\)"):
+        load_scenario(
+            BASELINE, ["nodes.brest.servers_by_direction.west=2", "nodes.brest.servers=8"]
+        )

@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from sim.cli.common import MARKET_HELP, app, err, out, user_errors
+from sim.cli.markets import for_market
 from sim.cli.progress import progress_bar
-from sim.engine.market_kpis import for_market
 from sim.errors import ConfigError
 
 
@@ -26,15 +26,18 @@ def compare(
         list[str] | None,
         typer.Option("--metric", help="KPI, node:NODE:KPI or flow:FLOW:KPI (repeatable)"),
     ] = None,
-    out_file: Annotated[Path, typer.Option("--out", help="bar chart, .png or .svg")] = Path(
-        "comparison.png"
-    ),
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="also draw the bar chart into this file, .png or .svg"),
+    ] = None,
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="also write the differences as CSV")
     ] = None,
     market: Annotated[str | None, typer.Option(help=MARKET_HELP)] = None,
 ) -> None:
-    """Bars with CIs per scenario, and differences from the first run (paired when seeds match)."""
+    """Differences from the first run with CIs (paired when seeds match); --out draws bars."""
+    # nothing is written unless asked (--out, --csv): a comparison read in the terminal
+    # leaves no file behind in the working directory
     # imported here, not at the top: matplotlib is slow to import and `run` never needs it
     from sim.analysis.compare import (
         DEFAULT_METRICS,
@@ -50,13 +53,18 @@ def compare(
     from sim.store.runs import open_runs, parse_metric
 
     with user_errors():
-        check_format(out_file)
+        if out_file is not None:
+            check_format(out_file)
         chosen = list(metric or DEFAULT_METRICS)
         parsed = [parse_metric(m) for m in (for_market(chosen, market) if market else chosen)]
         opened = open_runs(runs)
         metrics = leading_metrics(opened, parsed)
+        for run in opened:  # an unknown node or KPI is named whether or not bars are drawn
+            for m in metrics:
+                run.estimate(m)
         diffs = differences(opened, metrics)
-        save_figure(comparison_figure(opened, metrics, diffs), out_file)
+        if out_file is not None:
+            save_figure(comparison_figure(opened, metrics, diffs), out_file)
         if diffs:
             conf = round(opened[0].confidence * 100)
             mixed = len({d.paired for d in diffs}) > 1
@@ -74,7 +82,8 @@ def compare(
         if csv_file is not None:
             write_csv(diffs, csv_file)
             out.print(f"wrote {csv_file}", highlight=False)
-        out.print(f"wrote {out_file}", highlight=False)
+        if out_file is not None:
+            out.print(f"wrote {out_file}", highlight=False)
 
 
 @app.command()

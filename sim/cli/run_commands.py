@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from sim.choice.fixed_point import Iteration
@@ -22,10 +23,10 @@ from sim.cli.common import (
     warn,
 )
 from sim.cli.interrupts import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from sim.cli.markets import markets_table
 from sim.cli.validate import check_file
 from sim.config.loader import load_raw
 from sim.config.scenario import Scenario
-from sim.engine.market_kpis import markets_table
 from sim.engine.replications import ReplicationOutput
 from sim.errors import ConfigError
 from sim.formatting import format_value
@@ -108,14 +109,16 @@ def validate(
 
 
 def _catalogue(folder: Path) -> list[tuple[str, str]]:
+    """(file relative to ``folder``, first line of its description) for each YAML file."""
     rows = []
     for path in sorted(folder.rglob("*.yaml")):
+        name = path.relative_to(folder).as_posix()
         try:
             raw = load_raw(path)
             text = str(raw.data.get("description", "")).strip().splitlines()
-            rows.append((str(path), text[0] if text else ""))
+            rows.append((name, text[0] if text else ""))
         except ConfigError as exc:
-            rows.append((str(path), f"(invalid: {exc.problem})"))
+            rows.append((name, f"(invalid: {exc.problem})"))
     return rows
 
 
@@ -126,11 +129,14 @@ def list_(
     ] = Path("."),
 ) -> None:
     """The scenarios and params shipped, with their one-line descriptions."""
+    # the folder is the title and the files are named inside it, without vertical rules: on
+    # an 80-column terminal the file column stays one line and the description keeps ~40
     for folder in ("scenarios", "params"):
-        table = Table(title=folder, title_justify="left")
+        where = root / folder
+        table = Table(title=f"{where.as_posix()}/", title_justify="left", box=box.SIMPLE_HEAD)
         table.add_column("file", no_wrap=True)
-        table.add_column("description")
-        for name, text in _catalogue(root / folder):
+        table.add_column("description", overflow="fold")
+        for name, text in _catalogue(where):
             table.add_row(name, text)
         out.print(table)
 

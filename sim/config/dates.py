@@ -66,7 +66,13 @@ def check_moment(value: object) -> object:
 
 
 def check_date(value: object) -> object:
-    """A calendar day (``run.start_date``) in range; text parsed with a clear message."""
+    """A calendar day (``run.start_date``, an observed window) in range; text parsed with a
+    clear message. Only a date or date text is a date: pydantic would read a number as seconds
+    since 1970 (``start_date: 0`` ran as 1970-01-01 without a word), and a day offset means
+    nothing where there is no start date to count from."""
+    if not isinstance(value, str | dt.date):
+        shown = repr(value) if len(repr(value)) <= 30 else type(value).__name__
+        raise ValueError(f"must be a date (YYYY-MM-DD), not {shown}")
     if isinstance(value, str):
         value = parse_date_text(value, allow_time=False)
     if isinstance(value, dt.datetime):

@@ -19,6 +19,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 FloatArray = NDArray[np.float64]
 
+MAX_VALUE = 1e7
+"""Largest parameter of a distribution (hours, km/day): 10⁷ hours is ~1,100 years, longer
+than any run. Beyond it sums and products of draws overflow the clock (a uniform handling
+time up to 1e308 hours ended a run in SimPy's "Negative delay -inf")."""
+MAX_CV = 1000.0
+"""Largest sd/mean of a lognormal: its log-variance needs (sd/mean)² as a float."""
+
 
 class _DistBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -38,7 +45,7 @@ class Fixed(_DistBase):
     """Always the same value (deterministic handling, a timetabled run)."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_VALUE)
 
     def mean(self) -> float:
         return self.value
@@ -54,7 +61,7 @@ class Exponential(_DistBase):
     """Memoryless; with Poisson arrivals it gives the M/M/c queue that Erlang C checks."""
 
     dist: Literal["exponential"] = "exponential"
-    mean_: float = Field(gt=0, alias="mean")
+    mean_: float = Field(gt=0, le=MAX_VALUE, alias="mean")
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
@@ -69,8 +76,8 @@ class Exponential(_DistBase):
 
 class Uniform(_DistBase):
     dist: Literal["uniform"] = "uniform"
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_VALUE)
+    high: float = Field(ge=0, le=MAX_VALUE)
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -92,9 +99,9 @@ class Triangular(_DistBase):
     """The planner's three-point estimate (best, most likely, worst)."""
 
     dist: Literal["triangular"] = "triangular"
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_VALUE)
+    mode: float = Field(ge=0, le=MAX_VALUE)
+    high: float = Field(ge=0, le=MAX_VALUE)
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -118,8 +125,8 @@ class Normal(_DistBase):
     """Normal truncated at 0 (a duration cannot be negative); negatives are redrawn."""
 
     dist: Literal["normal"] = "normal"
-    mean_: float = Field(alias="mean")
-    sd: float = Field(ge=0)
+    mean_: float = Field(ge=-MAX_VALUE, le=MAX_VALUE, alias="mean")
+    sd: float = Field(ge=0, le=MAX_VALUE)
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
@@ -154,12 +161,18 @@ class LogNormal(_DistBase):
     """Right-skewed durations; given by the mean and sd of the value itself, not of its log."""
 
     dist: Literal["lognormal"] = "lognormal"
-    mean_: float = Field(gt=0, alias="mean")
-    sd: float = Field(ge=0)
+    mean_: float = Field(gt=0, le=MAX_VALUE, alias="mean")
+    sd: float = Field(ge=0, le=MAX_VALUE)
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
     )
+
+    @model_validator(mode="after")
+    def _spread(self) -> LogNormal:
+        if self.sd > MAX_CV * self.mean_:
+            raise ValueError(f"sd is more than {MAX_CV:g} times the mean")
+        return self
 
     def mean(self) -> float:
         return self.mean_
@@ -174,8 +187,8 @@ class Gamma(_DistBase):
     """Gamma(shape, scale); integer shape k gives the Erlang-k of M/E_k/c terminal models."""
 
     dist: Literal["gamma"] = "gamma"
-    shape: float = Field(gt=0)
-    scale: float = Field(gt=0)
+    shape: float = Field(gt=0, le=MAX_VALUE)
+    scale: float = Field(gt=0, le=MAX_VALUE)
 
     def mean(self) -> float:
         return self.shape * self.scale
@@ -193,13 +206,13 @@ class Empirical(_DistBase):
 
     @model_validator(mode="after")
     def _valid(self) -> Empirical:
-        if any(v < 0 for v in self.values):
-            raise ValueError("values must be >= 0")
+        if any(not 0 <= v <= MAX_VALUE for v in self.values):
+            raise ValueError(f"values must be between 0 and {MAX_VALUE:g}")
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError("weights must have as many entries as values")
-            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-                raise ValueError("weights must be >= 0 with a positive sum")
+            if any(w < 0 for w in self.weights) or not 0 < sum(self.weights) < math.inf:
+                raise ValueError("weights must be >= 0 with a positive, finite sum")
         return self
 
     def can_be_zero(self) -> bool:

@@ -95,9 +95,11 @@ def load_raw(path: Path) -> RawScenario:
 
 
 def _load_raw(path: Path, seen: tuple[Path, ...], loaded: dict[Path, RawScenario]) -> RawScenario:
+    if "\0" in str(path):  # the OS refuses such a name with a ValueError, not an OSError
+        raise ConfigError(repr(str(path)), (), "a file name cannot hold a NUL byte")
     try:
         resolved = path.resolve()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(str(path), (), f"cannot resolve the path: {exc}") from None
     if resolved in seen:
         chain = " -> ".join(p.name for p in (*seen, resolved))
@@ -127,6 +129,8 @@ def _load_raw(path: Path, seen: tuple[Path, ...], loaded: dict[Path, RawScenario
     for i, parent in enumerate(parents):
         parent_path = path.parent / parent
         where: Path_ = ("extends",) if len(parents) == 1 else ("extends", i)
+        if "\0" in parent:  # checked before the OS sees it: stat() raises ValueError on it
+            raise ConfigError(str(path), where, f"a file name cannot hold a NUL byte: {parent!r}")
         try:
             regular = stat.S_ISREG(parent_path.stat().st_mode)
         except OSError as exc:
@@ -318,10 +322,34 @@ def load_scenario(
     document (kept for the manifest and for error attribution).
     """
     raw = load_raw(Path(path))
+    changed: list[Path_] = []
     for text in overrides:
         key, value = parse_override(text)
         apply_override(raw, key, value, f"--set {text}", create=wants_new(text))
+        changed.append(key)
     for dotted, value in (values or {}).items():
         key, _ = parse_override(f"{dotted}=0")
         apply_override(raw, key, value, f"{dotted}={value}", create=wants_new(dotted))
+        changed.append(key)
+    derive_servers(raw, changed)
     return validate_raw(raw), raw
+
+
+def derive_servers(raw: RawScenario, changed: Iterable[Path_]) -> None:
+    """A node's ``servers`` is the sum of its ``servers_by_direction``: when an override changes
+    the split and not ``servers``, the inherited total is dropped so the node derives it again
+    (``--set nodes.brest.servers_by_direction.west=2`` alone used to fail with "servers (8)
+    must equal the sum of servers_by_direction (4)"). Both set, and contradicting, is still an
+    error."""
+    split = {p[1] for p in changed if len(p) >= 3 and p[0] == "nodes" and p[2] == _SPLIT}
+    total = {
+        p[1] for p in changed if len(p) >= 2 and p[0] == "nodes" and p[2:] in ((), ("servers",))
+    }
+    nodes = raw.data.get("nodes")
+    for nid in split - total:
+        node = nodes.get(nid) if isinstance(nodes, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(_SPLIT), dict):
+            node.pop("servers", None)
+
+
+_SPLIT = "servers_by_direction"

@@ -9,10 +9,11 @@ coded.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.config.dates import Day
 
 MeasureName = Literal[
     "crossing_days",
@@ -28,7 +29,7 @@ class Observed(BaseModel):
     """One observed figure: ``value`` (for the record), ``band`` [low, high] (the check; null:
     reported next to the simulated value, not checked)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     measure: MeasureName
     nodes: list[str] = Field(default_factory=list)
@@ -38,7 +39,7 @@ class Observed(BaseModel):
     )
     value: float
     band: tuple[float, float] | None
-    window: tuple[dt.date, dt.date] | None = Field(
+    window: tuple[Day, Day] | None = Field(
         default=None, description="only trains reaching the first node between these dates"
     )
     facts: str = Field(min_length=1)

@@ -12,7 +12,7 @@ from sim.config.dates import When
 from sim.config.dispatch import dispatch_problems
 from sim.config.mode_choice import mode_choice_problems
 from sim.config.observed import observed_problems
-from sim.config.run_limits import size_problems
+from sim.config.run_limits import factor_problems, size_problems
 from sim.config.scenario import Event, Flow, Route, Scenario, event_hours
 
 
@@ -51,6 +51,8 @@ def check_references(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     )
     if not problems and s.flows:
         problems.extend(size_problems(s))
+    if not problems:
+        problems.extend(factor_problems(s))
     if s.mode_choice is not None:
         problems.extend(
             mode_choice_problems(

@@ -6,6 +6,14 @@ or ``teu_per_train: 1e-300``, validated and then crashed the run after the warm-
 the expected number of trains one replication plans, demand events and the mode choice
 included at their largest, against :data:`MAX_TRAINS_PER_REPLICATION`: about a thousand
 times the 2023 baseline (2,110 trains a year), and ~7 GB of records at ~3.4 KB a train.
+A load that gives way counts at its largest: every China–EU train it was derived against
+returned to it (``per_china_eu_train: 9223372036854775807`` validated, then ended the run in
+numpy's "lam value too large").
+
+Events compose by product (sim/engine/network.py), so factors that are each in range can
+still multiply past what a float holds (``capacity_factor: 1e308`` ended a run in "cannot
+convert float infinity to integer"): :func:`factor_problems` bounds, per target, the product
+of every event's factor as if all overlapped.
 """
 
 from __future__ import annotations
@@ -17,13 +25,20 @@ if TYPE_CHECKING:
     from sim.config.scenario import Flow, Scenario
 
 MAX_TRAINS_PER_REPLICATION = 2_000_000
+MAX_COMPOSED_FACTOR = 1e9
+"""Largest capacity or handling scale the events on one target may compose to (a thousand
+times the largest one event may set, sim/config/scenario.py's MAX_EVENT_FACTOR)."""
 
 
 def _trains_per_year(flow: Flow) -> float:
     """A flow's trains a year: from its TEU, or from the busiest period of its ``load``."""
     if flow.teu_per_year is not None:
         return flow.teu_per_year / flow.teu_per_train
-    return 365.0 * max((p.trains_per_day for p in flow.load or ()), default=0.0)
+    way = flow.gives_way.per_china_eu_train if flow.gives_way is not None else 0.0
+    return 365.0 * max(
+        (p.trains_per_day + way * (p.china_eu_trains_per_day or 0.0) for p in flow.load or ()),
+        default=0.0,
+    )
 
 
 def expected_trains(s: Scenario) -> float:
@@ -52,12 +67,43 @@ def size_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     if math.isfinite(trains) and trains <= MAX_TRAINS_PER_REPLICATION:
         return []
     biggest = max(s.flows, key=lambda fid: _trains_per_year(s.flows[fid]))
+    flow = s.flows[biggest]
+    field = "teu_per_year" if flow.teu_per_year is not None else "load"
+    checks = "teu_per_year, teu_per_train" if flow.teu_per_year is not None else "load"
+    if flow.gives_way is not None:
+        field, checks = "gives_way", "gives_way, load"
     shown = f"{trains:.3g}" if math.isfinite(trains) else "unbounded"
     return [
         (
-            ("flows", biggest, "teu_per_year"),
+            ("flows", biggest, field),
             f"one replication would plan {shown} trains (limit "
-            f"{MAX_TRAINS_PER_REPLICATION:,}); check teu_per_year, teu_per_train, "
-            "demand_factor and the horizon",
+            f"{MAX_TRAINS_PER_REPLICATION:,}); check {checks}, demand_factor and the horizon",
         )
     ]
+
+
+def factor_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """(field path, message) when the events on one node or link could scale its capacity or
+    its handling time by more than :data:`MAX_COMPOSED_FACTOR`, were they all to overlap."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for kind in ("capacity_factor", "handling_factor"):
+        scale: dict[str, float] = {}
+        last: dict[str, str] = {}
+        for eid, event in s.events.items():
+            factor = getattr(event, kind)
+            if not event.enabled or factor is None or factor <= 1.0:
+                continue
+            for target in event.targets:
+                scale[target] = scale.get(target, 1.0) * factor
+                last[target] = eid
+        for target, product in scale.items():
+            if product > MAX_COMPOSED_FACTOR:
+                what = "servers" if kind == "capacity_factor" else "handling time"
+                problems.append(
+                    (
+                        ("events", last[target], kind),
+                        f"the events on '{target}' could scale its {what} by "
+                        f"{product:.3g} together (limit {MAX_COMPOSED_FACTOR:.0e})",
+                    )
+                )
+    return problems

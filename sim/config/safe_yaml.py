@@ -62,6 +62,8 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type, misc]
 
 def read_text(path: Path) -> str:
     """The file's text: a regular file, at most MAX_BYTES, strictly UTF-8 (a BOM is allowed)."""
+    if "\0" in str(path):  # stat() would raise ValueError, not OSError
+        raise InputProblem((), "a file name cannot hold a NUL byte")
     try:
         st = path.stat()
     except FileNotFoundError:

@@ -182,6 +182,14 @@ class GivesWay(_Strict):
     )
 
 
+MAX_SHARE = 1e6
+"""Largest route or train-type share: shares are relative, and the mode choice weighs TEU by
+them before normalising (a share of 1e308 times a flow's TEU was infinite)."""
+MAX_BATCH_TRAINS = 1000
+"""Most trains in one wave: each wave is planned as one array of that many departures, so a
+wave of 10⁹ trains asked for 8 GB even at a rate that plans a handful of trains."""
+
+
 class Flow(_Strict):
     """Origin–destination demand in one direction, turned into train departures.
 
@@ -209,7 +217,10 @@ class Flow(_Strict):
     teu_per_train: float = Field(gt=0)
     arrivals: Literal["poisson", "fixed", "batched"] = "poisson"
     batch_trains: int = Field(
-        default=1, ge=1, description="batched arrivals: trains that leave together (a wave)"
+        default=1,
+        ge=1,
+        le=MAX_BATCH_TRAINS,
+        description="batched arrivals: trains that leave together (a wave)",
     )
     batch_spacing_hours: float = Field(
         default=1.0, ge=0, description="batched arrivals: hours between trains of one wave"
@@ -225,6 +236,8 @@ class Flow(_Strict):
     def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
         if any(s < 0 for s in shares.values()):
             raise ValueError("shares must be >= 0")
+        if any(s > MAX_SHARE for s in shares.values()):  # share × TEU overflowed a float
+            raise ValueError(f"shares are relative: each at most {MAX_SHARE:g} (e.g. 70 and 30)")
         if shares and not 0 < sum(shares.values()) < math.inf:
             raise ValueError("shares must have a positive, finite sum")
         return shares
@@ -259,6 +272,11 @@ class Flow(_Strict):
         return factors
 
 
+MAX_EVENT_FACTOR = 1000.0
+"""Largest factor one event may set: a thousandfold capacity, handling time or demand is
+already no corridor; beyond it a product of events runs out of float (run_limits.py)."""
+
+
 class Event(_Strict):
     """A change between two moments: a closure, capacity works, extra checks, a demand shock.
 
@@ -272,9 +290,9 @@ class Event(_Strict):
     start: When
     end: When
     servers: int | None = Field(default=None, ge=0)
-    capacity_factor: float | None = Field(default=None, ge=0)
-    handling_factor: float | None = Field(default=None, gt=0)
-    demand_factor: float | None = Field(default=None, ge=0)
+    capacity_factor: float | None = Field(default=None, ge=0, le=MAX_EVENT_FACTOR)
+    handling_factor: float | None = Field(default=None, gt=0, le=MAX_EVENT_FACTOR)
+    demand_factor: float | None = Field(default=None, ge=0, le=MAX_EVENT_FACTOR)
     enabled: bool = True
     description: str = ""
 
@@ -297,6 +315,15 @@ class RunSettings(_Strict):
     replications: int = Field(default=5, ge=1, le=100_000)
     seed: int = Field(default=20240101, ge=0)
     confidence: float = Field(default=0.95, gt=0, lt=1)
+
+    @field_validator("horizon_days")
+    @classmethod
+    def _an_hour_at_least(cls, days: float) -> float:
+        # a horizon that vanishes next to the warm-up (1e-308 days) measured nothing: the
+        # run ended in a division by zero
+        if days < 1 / 24:
+            raise ValueError(f"must be at least an hour (1/24 day), not {days:g} days")
+        return days
 
 
 class Scenario(_Strict):

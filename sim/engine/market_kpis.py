@@ -5,23 +5,20 @@ pivot to China does needs the same throughput, transit and wait figures for the 
 markets too, and for a market's cargo classes where it has several (``belarus_china/bulk``).
 These are computed once per replication from the records, stored under the ``market`` scope
 (``summary.json``'s ``markets`` block, ``replications.parquet``), and addressed as
-``market:ID:KPI`` by ``corridor compare``, ``report`` and ``plot``. ``--market ID`` on those
-commands turns corridor KPIs into the market's. Single-market scenarios get none of this, so
-their outputs are unchanged.
+``market:ID:KPI`` by ``corridor compare``, ``report`` and ``plot`` (``--market ID`` on those
+commands, which turns corridor KPIs into the market's, and the terminal's table are in
+sim/cli/markets.py). Single-market scenarios get none of this, so their outputs are unchanged.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from rich.table import Table
 
 from sim.config.scenario import Scenario
 from sim.engine.records import Records
-from sim.formatting import format_value
 from sim.kpis import units
 from sim.markets import MARKET_CHINA_EU
 
@@ -30,17 +27,6 @@ FloatArray = NDArray[np.float64]
 MARKET_UNITS: dict[str, str] = units("market")
 """Per market (and market/cargo): delivered trains' transit and their total queueing wait
 along the path (held time included when rooms are finite), as the corridor KPIs define them."""
-
-MARKET_SHORTHAND = {
-    "throughput_teu_per_day",
-    "teu_delivered",
-    "trains_delivered",
-    "trains_departed",
-    "transit_days_mean",
-    "transit_days_p95",
-    "trains_in_system_end",
-}
-"""Corridor KPIs that ``--market`` maps onto the market's KPI of the same name."""
 
 
 def market_groups(s: Scenario) -> dict[str, list[int]]:
@@ -110,33 +96,3 @@ def market_kpis(s: Scenario, rec: Records) -> dict[str, dict[str, float]]:
             "trains_in_system_end": float((mine & still).sum()),
         }
     return out
-
-
-def for_market(metrics: list[str], market: str) -> list[str]:
-    """``--market M``: corridor KPIs become M's (``transit_days_mean`` →
-    ``market:M:transit_days_mean``); node, flow and market addresses pass unchanged."""
-    return [
-        f"market:{market}:{m}" if ":" not in m and m in MARKET_SHORTHAND else m for m in metrics
-    ]
-
-
-def markets_table(summary: dict[str, Any]) -> Table | None:
-    """The run's KPIs by market, for the terminal (None when the run has one market)."""
-    markets = summary.get("markets")
-    if not markets:
-        return None
-    table = Table(title="by market (means across replications)", title_justify="left")
-    columns = ["market", "trains", "TEU/day", "transit d", "p95 d", "wait h", "under way"]
-    for col in columns:
-        table.add_column(col, justify="left" if col == "market" else "right", no_wrap=True)
-    keys = (
-        "trains_delivered",
-        "throughput_teu_per_day",
-        "transit_days_mean",
-        "transit_days_p95",
-        "wait_hours_mean",
-        "trains_in_system_end",
-    )
-    for name, kpis in markets.items():
-        table.add_row(name, *(format_value(kpis[k]["mean"]) for k in keys))
-    return table

@@ -1,6 +1,10 @@
 """One self-contained HTML page comparing runs: findings first, the comparison chart, then
 the details folded (differences, KPI tables, settings, plots).
 
+This module gathers the values from the results store; the page itself is written by Jinja2
+templates (``sim/report/templates``, shipped as package data), which escape every value they
+are given, so a scenario's description or id cannot break the markup.
+
 Images are embedded as base64 PNG so the file can be mailed or archived on its own; nothing is
 fetched from the network when it is opened.
 """
@@ -9,13 +13,15 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import io
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import jinja2
 import numpy as np
+from markupsafe import Markup
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -27,15 +33,14 @@ from sim.analysis.compare import (
     pairing_legend,
 )
 from sim.analysis.findings import findings
-from sim.engine.market_kpis import MARKET_UNITS
 from sim.errors import ConfigError
 from sim.formatting import format_value
-from sim.kpis import kpis, lookup
+from sim.kpis import kpis, lookup, units
 from sim.plots import RUN_KINDS, PlotOptions, run_figure
 from sim.plots.common import event_kind
 from sim.plots.comparison import comparison_figure, run_colours
 from sim.progress import Step
-from sim.report.interactive import interactive_section
+from sim.report.interactive import charts_context
 from sim.store.runs import Metric, RunData, open_runs, parse_metric
 
 STYLE = """
@@ -79,31 +84,27 @@ def png_data_uri(fig: Figure, dpi: int = 100) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text))
+def _figure(fig: Figure, caption: str, alt: str) -> dict[str, str]:
+    return {"src": png_data_uri(fig), "caption": caption, "alt": alt}
 
 
-def _figure(fig: Figure, caption: str, alt: str) -> str:
-    return (
-        f'<figure><img alt="{_e(alt)}" src="{png_data_uri(fig)}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
-    )
+Cell = dict[str, str | None]
+"""An estimate in a table: its mean and (maybe) its interval, as text."""
 
 
-def _table(head: list[str], rows: Iterable[list[str]], left: int = 1) -> str:
-    def cells(tag: str, values: list[str]) -> str:
-        return "".join(
-            f"<{tag}{' class=l' if i < left else ''}>{v}</{tag}>" for i, v in enumerate(values)
-        )
-
-    body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
-    return f"<table><thead><tr>{cells('th', head)}</tr></thead><tbody>{body}</tbody></table>"
+def _cell(est: dict[str, float | None], unit: str, ci_always: bool = False) -> Cell:
+    mean = format_value(_f(est["mean"]), unit)
+    if est["ci_low"] is None and not ci_always:
+        return {"mean": mean, "ci": None}
+    low, high = format_value(_f(est["ci_low"]), unit), format_value(_f(est["ci_high"]), unit)
+    return {"mean": mean, "ci": f"{low} … {high}"}
 
 
-def scenario_section(run: RunData) -> str:
+def scenario_context(run: RunData) -> dict[str, object]:
+    """A run's description, settings and events, for the Scenarios section."""
     s = run.scenario
     facts = [
-        ["results directory", _e(run.path)],
+        ["results directory", str(run.path)],
         [
             "measurement",
             f"{run.horizon_days:g} days from {run.start_date} (warm-up {s.run.warmup_days:g} days)",
@@ -114,11 +115,9 @@ def scenario_section(run: RunData) -> str:
             f"{len(s.nodes)} nodes, {len(s.links)} links, {len(s.routes)} routes, "
             f"{len(s.flows)} flows",
         ],
-        ["created", _e(run.manifest.get("created_utc", ""))],
-        ["code", _e(run.manifest.get("git_revision") or "unknown")],
+        ["created", str(run.manifest.get("created_utc", ""))],
+        ["code", str(run.manifest.get("git_revision") or "unknown")],
     ]
-    out = [f"<h3>{_e(run.label)}</h3>", f"<p>{_e(s.description or '(no description)')}</p>"]
-    out.append(_table(["", ""], facts, left=2))
     events = []
     for eid, ev in s.events.items():
         start, end = run.event_days(ev)
@@ -133,73 +132,56 @@ def scenario_section(run: RunData) -> str:
             if v is not None
         )
         dates = run.dates(np.asarray([start, end])).astype("datetime64[D]")
-        events.append(
-            [
-                _e(eid),
-                event_kind(ev) if ev.enabled else "disabled",
-                _e(", ".join(ev.targets)),
-                f"{dates[0]} → {dates[1]}",
-                _e(levers),
-                _e(ev.description),
-            ]
-        )
-    if events:
-        out.append(
-            _table(["event", "kind", "targets", "from → to", "sets", "description"], events, left=6)
-        )
-    return "\n".join(out)
+        kind = event_kind(ev) if ev.enabled else "disabled"
+        span = f"{dates[0]} → {dates[1]}"
+        events.append([eid, kind, ", ".join(ev.targets), span, levers, ev.description])
+    return {
+        "label": run.label,
+        "description": s.description or "(no description)",
+        "facts": facts,
+        "events": events,
+    }
 
 
-def kpi_table(runs: list[RunData]) -> str:
-    conf = round(runs[0].confidence * 100)
-    head = ["KPI", "unit"] + [f"{_e(r.label)}<br>mean ({conf}% CI)" for r in runs]
-    rows = []
+def kpi_rows(runs: list[RunData]) -> list[dict[str, object]]:
+    """The corridor KPIs every run has, each with its estimate per run."""
+    rows: list[dict[str, object]] = []
     for kpi, info in kpis("corridor", "summary").items():
         if any(kpi not in r.summary["kpis"] for r in runs):
             continue  # an optional KPI (held trains: only with finite room) some run lacks
-        unit = info.unit
-        row = [f'<span title="{_e(info.definition)}">{_e(info.label)}</span>', unit]
-        for r in runs:
-            est = r.summary["kpis"][kpi]
-            mean = format_value(_f(est["mean"]), unit)
-            ci = (
-                f"<br><span class=note>{format_value(_f(est['ci_low']), unit)} … "
-                f"{format_value(_f(est['ci_high']), unit)}</span>"
-            )
-            row.append(mean + (ci if est["ci_low"] is not None else ""))
-        rows.append(row)
-    return _table(head, rows, left=2)
+        cells = [_cell(r.summary["kpis"][kpi], info.unit) for r in runs]
+        rows.append(
+            {"label": info.label, "definition": info.definition, "unit": info.unit, "cells": cells}
+        )
+    return rows
 
 
-def market_table(runs: list[RunData]) -> str:
-    """KPIs by market (sim/engine/market_kpis.py) for the runs that have several; empty
-    otherwise."""
-    conf = round(runs[0].confidence * 100)
-    head = ["market", "KPI", "unit"] + [f"{_e(r.label)}<br>mean ({conf}% CI)" for r in runs]
+def market_rows(runs: list[RunData]) -> list[list[object]]:
+    """KPIs by market (sim/engine/market_kpis.py) for the runs that have several: rows of
+    market, KPI, unit and one estimate per run (marked up by the template); empty otherwise."""
     names = list(dict.fromkeys(m for r in runs for m in r.summary.get("markets", {})))
-    rows = []
+    rows: list[list[object]] = []
     for market in names:
-        for kpi, unit in MARKET_UNITS.items():
+        for kpi, unit in units("market").items():
             kpi_info = lookup("market", kpi)
-            row = [_e(market), kpi_info.label if kpi_info else kpi.replace("_", " "), unit]
+            row: list[object] = [
+                market,
+                kpi_info.label if kpi_info else kpi.replace("_", " "),
+                unit,
+            ]
             for r in runs:
                 est = r.summary.get("markets", {}).get(market, {}).get(kpi)
-                if est is None:
-                    row.append("–")
-                    continue
-                low, high = _f(est["ci_low"]), _f(est["ci_high"])
-                ci = f"<br><span class=note>{format_value(low, unit)} … {format_value(high, unit)}"
-                row.append(format_value(_f(est["mean"]), unit) + ci + "</span>")
+                row.append(None if est is None else _cell(est, unit, ci_always=True))
             rows.append(row)
-    return _table(head, rows, left=3) if rows else ""
+    return rows
 
 
 def _f(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def comparison_section(runs: list[RunData], metrics: list[Metric]) -> tuple[str, str]:
-    """The comparison chart, and the table of differences (shown folded)."""
+def comparison_context(runs: list[RunData], metrics: list[Metric]) -> dict[str, object]:
+    """The comparison chart, the table of differences (shown folded) and its legend."""
     diffs = differences(runs, metrics)
     chart = _figure(
         comparison_figure(runs, metrics, diffs),
@@ -207,86 +189,70 @@ def comparison_section(runs: list[RunData], metrics: list[Metric]) -> tuple[str,
         f"difference from {runs[0].label} (* when the interval excludes 0).",
         "comparison bar chart",
     )
-    out = []
-    rows = []
-    for r in difference_rows(diffs):
-        cls = " class=sig" if r["significant"] == "yes" else ""
-        rows.append(
-            [
-                _e(r["metric"]),
-                _e(r["scenario"]),
-                f"<span{cls}>{r['difference']}</span>",
-                r["ci"],
-                r["relative"],
-                r["unit"],
-                r["n"],
-                _e(r["method"]),
-            ]
-        )
-    out.append(
-        _table(
-            [
-                "metric",
-                "scenario",
-                f"difference vs {_e(runs[0].label)}",
-                "CI",
-                "relative",
-                "unit",
-                "pairs / n",
-                "interval",
-            ],
-            rows,
-            left=2,
-        )
-    )
-    out += [f"<p class=note>{_e(line)}</p>" for line in pairing_legend(diffs)]
-    return chart, "\n".join(out)
+    return {"chart": chart, "rows": difference_rows(diffs), "legend": pairing_legend(diffs)}
 
 
-def plots_section(run: RunData, kinds: Iterable[str], on_step: Step | None = None) -> str:
-    out = [f"<h3>{_e(run.label)}</h3>"]
+def plots_context(
+    run: RunData, kinds: Iterable[str], on_step: Step | None = None
+) -> dict[str, object]:
+    items: list[dict[str, object]] = []
     for kind in kinds:
         if on_step is not None:
             on_step(f"{run.label}: {kind}")
         try:
             fig = run_figure(run, kind, PlotOptions())
         except ConfigError as exc:
-            out.append(f"<p class=note>{_e(kind)}: not drawn ({_e(exc.problem)})</p>")
+            items.append({"kind": kind, "figure": None, "problem": exc.problem})
             continue
-        out.append(_figure(fig, CAPTIONS.get(kind, kind), f"{kind} of {run.label}"))
-    return "\n".join(out)
-
-
-def findings_section(runs: list[RunData]) -> str:
-    """The first screen: generated sentences per scenario against the baseline."""
-    found = findings(runs)
-    if not found:
-        return ""
-    conf = round(runs[0].confidence * 100)
-    out = [
-        "<section id=findings><h2>Findings</h2>",
-        f"<p class=note>Generated from the results: each scenario against {_e(runs[0].label)}; "
-        f"differences with their {conf}% interval in brackets "
-        f"({_e('; '.join(pairing_legend(differences(runs, [_THROUGHPUT]))))}).</p>",
-    ]
-    for f in found:
-        out.append(
-            f'<div class=finding data-scenario="{_e(f.scenario)}">'
-            f"<h3>{_e(f.scenario)}</h3><p>{f.html()}</p></div>"
+        items.append(
+            {
+                "kind": kind,
+                "figure": _figure(fig, CAPTIONS.get(kind, kind), f"{kind} of {run.label}"),
+            }
         )
-    out.append("</section>")
-    return "\n".join(out)
+    return {"label": run.label, "figures": items}
 
 
-def _details(title: str, body: str, open_: bool = False) -> str:
-    """A folded section: the details stay one click away, below the answer."""
-    flag = " open" if open_ else ""
-    return f"<details{flag}><summary>{_e(title)}</summary>\n{body}\n</details>"
+def findings_context(runs: list[RunData]) -> list[dict[str, object]]:
+    """The first screen: generated sentences per scenario against the baseline, each number
+    with the run, key and statistic it was read from (the browser test checks them)."""
+    out: list[dict[str, object]] = []
+    for f in findings(runs):
+        sentences = [
+            [
+                p
+                if isinstance(p, str)
+                else {
+                    "run": p.run,
+                    "key": p.key,
+                    "stat": p.stat,
+                    "data_value": "" if math.isnan(p.value) else repr(p.value),
+                    "text": p.text,
+                }
+                for p in sentence
+            ]
+            for sentence in f.sentences
+        ]
+        out.append({"scenario": f.scenario, "sentences": sentences})
+    return out
 
 
 def report_steps(runs: int, kinds: int) -> int:
     """How many steps :func:`render` reports: findings, comparison, each plot of each run."""
     return 2 + runs * kinds
+
+
+def _templates() -> jinja2.Environment:
+    """The report's templates (package data, so an installed wheel has them); every value is
+    escaped unless it is marked as markup already (uPlot, the chart data)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sim.report", "templates"),
+        autoescape=jinja2.select_autoescape(("html", "html.j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def render(
@@ -298,34 +264,30 @@ def render(
     """Findings first, then the comparison chart, then the details folded."""
     step = on_step or (lambda note: None)
     kinds = list(kinds)
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    names = ", ".join(r.label for r in runs)
-    parts = [
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
-        f"<title>corridor report: {_e(names)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>corridor report</h1><p class=note>{_e(names)} — generated {now} from the "
-        "results store (no simulation re-run).</p>",
-        findings_section(runs),
-    ]
+    conf = round(runs[0].confidence * 100)
+    found = findings_context(runs)
+    context: dict[str, object] = {
+        "style": Markup(STYLE),
+        "names": ", ".join(r.label for r in runs),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "baseline": runs[0].label,
+        "conf": conf,
+        "runs": runs,
+        "run_heads": [Markup("{}<br>mean ({}% CI)").format(r.label, conf) for r in runs],
+        "findings": found,
+        "findings_legend": "; ".join(pairing_legend(differences(runs, [_THROUGHPUT])))
+        if found
+        else "",
+    }
     step("findings")
-    if by_market := market_table(runs):
-        parts.append(_details("By market: China–EU, Belarus–China, other traffic", by_market))
-    if len(runs) > 1:
-        chart, table = comparison_section(runs, metrics)
-        parts += [f"<h2>Comparison with {_e(runs[0].label)}</h2>", chart]
-        parts.append(_details("Differences, with intervals and method", table))
-    parts.append(interactive_section(runs, run_colours(len(runs))))
-    parts += [
-        _details("Key performance indicators of every run", kpi_table(runs), open_=len(runs) == 1),
-        _details(
-            "Scenarios: descriptions, settings and events",
-            "\n".join(scenario_section(r) for r in runs),
-        ),
-    ]
+    context["markets"] = market_rows(runs)
+    context["comparison"] = comparison_context(runs, metrics) if len(runs) > 1 else None
+    context["charts"] = charts_context(runs, run_colours(len(runs)))
+    context["kpis"] = kpi_rows(runs)
+    context["scenarios"] = [scenario_context(r) for r in runs]
     step("comparison")
-    parts += [_details(f"Plots of {r.label}", plots_section(r, kinds, on_step)) for r in runs]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    context["plots"] = [plots_context(r, kinds, on_step) for r in runs]
+    return _templates().get_template("report.html.j2").render(context)
 
 
 _THROUGHPUT = Metric("corridor", "", "throughput_teu_per_day")

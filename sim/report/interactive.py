@@ -1,5 +1,6 @@
 """Zoomable time series for the HTML report: held trains and throughput by day, one line per
-scenario, drawn in the page by uPlot (MIT, ~50 kB, shipped in ``sim/vendor/uplot``).
+scenario, drawn in the page by uPlot (MIT, ~50 kB, shipped in ``sim/vendor/uplot``) from
+``templates/charts.html.j2`` and ``templates/charts.js``.
 
 A reader of a closure wants to look at the weeks around it, not at a year squeezed into
 1,000 pixels: drag to zoom, double-click to reset, hover for the values of every scenario on
@@ -9,18 +10,20 @@ that opens with no network. The page records any script error in ``data-errors``
 
 Series are means over replications of daily values from ``timeseries.parquet`` (queue) and
 ``trains.parquet`` (TEU delivered), days from each run's ``start_date`` so runs of different
-years line up.
+years line up; the axis shows them as dates on the first run's calendar (issue 21, item 10:
+it showed "day from start_date").
 """
 
 from __future__ import annotations
 
-import html
+import datetime as dt
 import json
 from importlib import resources
 from typing import Any
 
 import numpy as np
 import pyarrow.compute as pc
+from markupsafe import Markup
 
 from sim.analysis.compare import disrupted_node
 from sim.store.runs import RunData, column
@@ -60,10 +63,17 @@ def throughput_series(run: RunData) -> tuple[list[float], list[float | None]]:
     return [float(d) for d in range(n_days)], [round(float(v), 2) for v in smooth]
 
 
-def _align(series: list[tuple[list[float], list[float | None]]]) -> list[list[Any]]:
-    """uPlot wants one x array and y arrays on it: the union of days, gaps as null."""
+EPOCH = dt.date(1970, 1, 1)
+SECONDS_PER_DAY = 86_400
+
+
+def _align(series: list[tuple[list[float], list[float | None]]], start: dt.date) -> list[list[Any]]:
+    """uPlot wants one x array and y arrays on it: the union of days, gaps as null. The x
+    values are the days on ``start``'s calendar in seconds since 1970 (UTC), which uPlot's
+    time axis shows as dates."""
     days = sorted({d for xs, _ in series for d in xs})
-    out: list[list[Any]] = [days]
+    origin = (start - EPOCH).days
+    out: list[list[Any]] = [[round((origin + d) * SECONDS_PER_DAY) for d in days]]
     for xs, ys in series:
         at = dict(zip(xs, ys, strict=True))
         out.append([at.get(d) for d in days])
@@ -74,6 +84,10 @@ def chart_specs(runs: list[RunData], colours: list[str]) -> list[dict[str, Any]]
     """The charts of a report: held trains at the disrupted node (when there is one) and
     corridor throughput, each with one line per run in the run's report colour."""
     names = [r.label for r in runs]
+    start = runs[0].start_date
+    x_label = "date"
+    if any(r.start_date != start for r in runs[1:]):  # runs of other years line up by day
+        x_label = f"date on {runs[0].label}'s calendar (other runs: the same day of their run)"
     specs: list[dict[str, Any]] = []
     found = (
         disrupted_node(runs[0].scenario, runs[0].summary["nodes"], [r.scenario for r in runs[1:]])
@@ -86,66 +100,35 @@ def chart_specs(runs: list[RunData], colours: list[str]) -> list[dict[str, Any]]
             {
                 "id": f"queue-{node}",
                 "title": f"Trains waiting at {node}, daily mean over replications",
+                "x_label": x_label,
                 "y": "trains",
                 "names": names,
                 "colours": colours,
-                "data": _align([queue_series(r, node) for r in runs]),
+                "data": _align([queue_series(r, node) for r in runs], start),
             }
         )
     specs.append(
         {
             "id": "throughput",
             "title": f"TEU delivered per day, {SMOOTH_DAYS}-day moving mean over replications",
+            "x_label": x_label,
             "y": "TEU/day",
             "names": names,
             "colours": colours,
-            "data": _align([throughput_series(r) for r in runs]),
+            "data": _align([throughput_series(r) for r in runs], start),
         }
     )
     return specs
 
 
-SCRIPT = """
-(function(){
-  var errors = [];
-  window.addEventListener('error', function(e){ errors.push(String(e.message)); mark(); });
-  var origError = console.error;
-  console.error = function(){ errors.push(Array.prototype.join.call(arguments, ' ')); mark();
-    origError.apply(console, arguments); };
-  function mark(){ document.body.setAttribute('data-errors', String(errors.length)); }
-  mark();
-  var specs = JSON.parse(document.getElementById('chart-data').textContent);
-  var drawn = 0;
-  specs.forEach(function(spec){
-    var el = document.getElementById(spec.id);
-    var series = [{label: 'day from start_date'}];
-    spec.names.forEach(function(name, i){
-      series.push({label: name, stroke: spec.colours[i], width: 1.5, spanGaps: false});
-    });
-    new uPlot({
-      title: spec.title,
-      width: Math.max(600, Math.min(1150, el.clientWidth || 1150)),
-      height: 320,
-      scales: {x: {time: false}},
-      axes: [{label: 'day from start_date'}, {label: spec.y}],
-      cursor: {drag: {x: true, y: false}},
-      series: series
-    }, spec.data, el);
-    drawn += 1;
-  });
-  document.body.setAttribute('data-charts', String(drawn));
-})();
-"""
-
-
-def interactive_section(runs: list[RunData], colours: list[str]) -> str:
-    """The charts' containers, the data, uPlot and the drawing script, all inline."""
+def charts_context(runs: list[RunData], colours: list[str]) -> dict[str, Any]:
+    """What templates/charts.html.j2 writes into the page: the charts, their data as JSON
+    (safe inside ``<script>``), and uPlot itself."""
     specs = chart_specs(runs, colours)
     data = json.dumps(specs, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-    divs = "".join(f'<div class=chart id="{html.escape(s["id"])}"></div>' for s in specs)
-    return (
-        "<h2>Time series: drag to zoom, double-click to reset, hover for values</h2>"
-        f"<style>{_vendor('uPlot.min.css')}</style>{divs}"
-        f'<script type="application/json" id="chart-data">{data}</script>'
-        f"<script>{_vendor('uPlot.iife.min.js')}</script><script>{SCRIPT}</script>"
-    )
+    return {
+        "specs": specs,
+        "data": Markup(data),
+        "css": Markup(_vendor("uPlot.min.css")),
+        "library": Markup(_vendor("uPlot.iife.min.js")),
+    }

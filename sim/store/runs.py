@@ -164,7 +164,7 @@ class RunData:
         if metric.kpi not in block:
             return self._absent(metric)
         result: dict[str, Any] = block[metric.kpi]
-        if kpi is not None and kpi.absent_is_zero and result["mean"] is None:
+        if kpi is not None and kpi.nan_means_zero and result["mean"] is None:
             return self._estimate_from_values(metric, kpi.unit)  # nothing to clear: 0 days
         return result
 
@@ -187,7 +187,7 @@ class RunData:
         """A KPI this run does not have: zero where absence means none (trains re-routed in a
         run without such a rule), else a one-line error rather than a KeyError."""
         kpi = lookup(metric.scope, metric.kpi)
-        if kpi is not None and kpi.zero_when_absent:
+        if kpi is not None and kpi.missing_means_zero:
             return estimate([0.0] * self.replications, self.confidence).as_dict(kpi.unit)
         raise ConfigError(str(self.path), (), f"no KPI '{metric.kpi}' in this run")
 
@@ -210,12 +210,12 @@ class RunData:
             pc.equal(t["kpi"], metric.kpi),
         )
         rows = t.filter(mask)
-        if rows.num_rows == 0 and kpi is not None and kpi.zero_when_absent:
+        if rows.num_rows == 0 and kpi is not None and kpi.missing_means_zero:
             return np.arange(self.replications, dtype=np.int64), np.zeros(self.replications)
         reps = np.asarray(rows["replication"].to_numpy(), dtype=np.int64)
         vals = np.asarray(rows["value"].to_numpy(zero_copy_only=False), dtype=float)
         order = np.argsort(reps, kind="stable")
-        if kpi is not None and kpi.absent_is_zero:
+        if kpi is not None and kpi.nan_means_zero:
             vals = np.nan_to_num(vals, nan=0.0)
         return reps[order], vals[order]
 
