@@ -42,7 +42,7 @@ LAYERS: list[set[str]] = [
     {"cli"},
     {"api", "__init__", "__main__"},
 ]
-MAX_CHAIN_MODULES = 16  # the longest import chain, in modules: 12 until the choice read its border from the engine (docs/architecture.md)
+MAX_CHAIN_MODULES = 16  # longest import chain in modules; 12 before the choice read the network
 MAX_LINES = 400
 PUBLIC_API = [
     "ConfigError",
