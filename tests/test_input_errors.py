@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from typer.testing import CliRunner
 
 from sim.cli.app import app
-from sim.config.history import HistoryChoice
+from sim.config.demand import Assumptions, DemandStructure, Ensemble
 from sim.config.history import Observed as HistoryObserved
 from sim.config.scenario import Scenario
 from sim.sweep.spec import SweepFile
@@ -197,7 +197,7 @@ def test_validate_checks_sweep_files_too(tmp_path: Path) -> None:
 def _date_fields() -> list[tuple[str, Any]]:
     """Every field of every input format whose values are calendar dates (not moments, which
     may also be a number of days from run.start_date), as ("Model.field", annotated type)."""
-    roots = [Scenario, SweepFile, HistoryChoice, HistoryObserved]
+    roots = [Scenario, SweepFile, Assumptions, DemandStructure, Ensemble, HistoryObserved]
     seen: set[type] = set()
     found: list[tuple[str, Any]] = []
     todo: list[type] = list(roots)

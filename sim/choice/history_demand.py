@@ -204,6 +204,31 @@ def with_history_demand(
     return applied(scenario, year_demand(scenario, raw, params_file, cache))
 
 
+def check_history(scenario: Scenario, raw: RawScenario) -> None:
+    """Read and validate everything a history year's demand needs — the ensemble, its
+    structures and observations, every earlier year — without computing it (no crossing is
+    simulated: ``corridor validate`` stays quick; the run computes the demand)."""
+    h = scenario.history
+    if h is None or h.params is None:
+        return
+    load(_relative(raw, "params", h.params))
+    _earlier_years(scenario, raw)
+
+
+def _earlier_years(scenario: Scenario, raw: RawScenario) -> list[HistoryYearFile]:
+    """The years before a history scenario's, oldest first, checked to end the year before."""
+    h = scenario.history
+    assert h is not None
+    earlier = [] if h.previous is None else load_chain(_relative(raw, "previous", h.previous))
+    if earlier and earlier[-1].history.year != h.year - 1:
+        raise ConfigError(
+            raw.source_of(("history", "year")) or raw.main_file,
+            ("history", "year"),
+            f"expected {earlier[-1].history.year + 1} (the year after its 'previous')",
+        )
+    return earlier
+
+
 def _ensemble_years(
     scenario: Scenario, raw: RawScenario, params_file: Path | None
 ) -> tuple[list[HistoryYearFile], LoadedEnsemble, EnsembleRun] | None:
@@ -217,13 +242,7 @@ def _ensemble_years(
         params_file = _relative(raw, "params", h.params)
     ens = load(params_file)
     assumptions = ens.members[0].model.assumptions
-    earlier = [] if h.previous is None else load_chain(_relative(raw, "previous", h.previous))
-    if earlier and earlier[-1].history.year != h.year - 1:
-        raise ConfigError(
-            raw.source_of(("history", "year")) or raw.main_file,
-            ("history", "year"),
-            f"expected {earlier[-1].history.year + 1} (the year after its 'previous')",
-        )
+    earlier = _earlier_years(scenario, raw)
     cache = WaitCurveCache()
     chain = Chain.of(
         [network_year_inputs(f.scenario, assumptions, cache) for f in earlier]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.choice.border_supply import is_curves_file, read_curves
-from sim.choice.history_demand import with_history_demand
+from sim.choice.history_demand import check_history
 from sim.config.checks import scenario_warnings
 from sim.config.history_files import history_file_kind, load_demand_file
 from sim.config.loader import load_raw, load_scenario, validate_fragment
@@ -33,7 +33,7 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
         # a scenario cut short must fail here, not only at `run`
         scenario, merged = load_scenario(path)
         # a history year's demand comes from files it names: read them now, not at `run`
-        scenario = with_history_demand(scenario, merged)
+        check_history(scenario, merged)
         for warning in scenario_warnings(scenario, merged):
             if on_warning is None:
                 raise warning
