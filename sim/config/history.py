@@ -43,30 +43,30 @@ class _Strict(BaseModel):
 class SeaYear(_Strict):
     """The sea route's inputs in one year (Shanghai→Rotterdam; eastbound by a ratio)."""
 
-    rate_usd_per_feu: float = Field(ge=0, description="westbound annual mean (S8)")
-    half_year_rates_usd_per_feu: list[Annotated[float, Field(ge=0)]] | None = Field(
+    rate_usd_per_feu: float = Field(ge=0, le=1e6, description="westbound annual mean (S8)")
+    half_year_rates_usd_per_feu: list[Annotated[float, Field(ge=0, le=1e6)]] | None = Field(
         default=None,
         min_length=2,
         max_length=2,
         description="westbound means of H1 and H2 (S8 readings of each half); absent: the annual",
     )
     eastbound_rate_usd_per_feu: float | None = Field(
-        default=None, ge=0, description="absent: westbound × eastbound_sea_rate_ratio"
+        default=None, ge=0, le=1e6, description="absent: westbound × eastbound_sea_rate_ratio"
     )
     on_time_share: float = Field(gt=0, le=1, description="schedule reliability (S10)")
-    late_days: float = Field(ge=0, description="average delay of a late vessel (S10)")
-    transit_days: float = Field(default=35.0, gt=0, description="via Suez (S2)")
-    cape_extra_days: float = Field(default=10.0, ge=0, description="via the Cape (S3)")
+    late_days: float = Field(ge=0, le=365, description="average delay of a late vessel (S10)")
+    transit_days: float = Field(default=35.0, gt=0, le=365, description="via Suez (S2)")
+    cape_extra_days: float = Field(default=10.0, ge=0, le=365, description="via the Cape (S3)")
 
 
 class RailYear(_Strict):
     """The 1520 through route's inputs in one year."""
 
     rate_usd_per_feu: float = Field(
-        ge=0, description="westbound through rate at low load (C8 + Chinese/EU legs)"
+        ge=0, le=1e6, description="westbound through rate at low load (C8 + Chinese/EU legs)"
     )
     eastbound_rate_usd_per_feu: float | None = Field(
-        default=None, ge=0, description="absent: westbound × eastbound_rail_rate_ratio"
+        default=None, ge=0, le=1e6, description="absent: westbound × eastbound_rail_rate_ratio"
     )
     sanctions_from: dt.date | None = Field(
         default=None, description="start of the 2022 sanctions regime (D3); null: none"
@@ -116,8 +116,8 @@ class HistoryYear(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> HistoryYear:
-        if any(v <= 0 for v in self.market_teu_per_year.values()):
-            raise ValueError("market_teu_per_year must be > 0 in both directions")
+        if any(not 0 < v <= 1e9 for v in self.market_teu_per_year.values()):
+            raise ValueError("market_teu_per_year must be > 0 and at most 1e9 in both directions")
         return self
 
 
