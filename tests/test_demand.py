@@ -642,6 +642,11 @@ def test_a_history_run_lists_every_file_its_demand_was_read_from(tmp_path: Path)
     assert (
         block["rail_teu_total_p05"] < block["rail_teu_total_median"] < block["rail_teu_total_p95"]
     )
+    # the report states the year's range too, with the structures behind its ends
+    report = runner.invoke(app, ["report", str(tmp_path / "r"), "--out", str(tmp_path / "r.html")])
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "rail TEU, predictive" in html and block["rail_teu_total_low_end_structure"] in html
 
 
 def test_a_closure_years_run_reports_where_the_closed_days_bookings_went(tmp_path: Path) -> None:

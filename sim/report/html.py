@@ -118,6 +118,28 @@ def scenario_context(run: RunData) -> dict[str, object]:
         ["created", str(run.manifest.get("created_utc", ""))],
         ["code", str(run.manifest.get("git_revision") or "unknown")],
     ]
+    demand = run.summary.get("history_demand")
+    if demand is not None:  # a history year: the demand ensemble's answer and its range
+        facts.append(
+            [
+                "rail demand (demand ensemble)",
+                f"{demand['rail_teu_westbound']:,.0f} W / {demand['rail_teu_eastbound']:,.0f} E "
+                "TEU a year simulated (the median choice)",
+            ]
+        )
+        if "rail_teu_total_median" in demand:
+            facts.append(
+                [
+                    "the year's rail TEU, predictive",
+                    f"median {demand['rail_teu_total_median']:,.0f}; 50 % "
+                    f"{demand['rail_teu_total_p25']:,.0f}–{demand['rail_teu_total_p75']:,.0f}; "
+                    f"90 % {demand['rail_teu_total_p05']:,.0f}–"
+                    f"{demand['rail_teu_total_p95']:,.0f} (structures, parameters, "
+                    "discrepancy, the series' band, simulation noise; low end from "
+                    f"{demand['rail_teu_total_low_end_structure']}, high end from "
+                    f"{demand['rail_teu_total_high_end_structure']})",
+                ]
+            )
     events = []
     for eid, ev in s.events.items():
         start, end = run.event_days(ev)
