@@ -227,23 +227,10 @@ def _holds(annotation: Any, kind: type) -> bool:
     return any(_holds(a, kind) for a in typing.get_args(annotation))
 
 
-LEFT_TO_HISTORY = {"HistoryClosure.start", "HistoryClosure.end", "RailYear.sanctions_from"}
-"""Date fields of sim/config/history.py (outside this change): pydantic still reads a number
-there as seconds since 1970; the fix is to annotate them with sim.config.dates.Day."""
-
-
 @pytest.mark.parametrize(
     ("field", "annotation"),
     [
-        pytest.param(
-            name,
-            annotation,
-            id=name,
-            marks=[pytest.mark.xfail(strict=True, reason="history.py")]
-            if name in LEFT_TO_HISTORY
-            else [],
-        )
-        for name, annotation in _date_fields()
+        pytest.param(name, annotation, id=name) for name, annotation in _date_fields()
     ],
 )
 def test_a_date_field_accepts_dates_only(field: str, annotation: Any) -> None:

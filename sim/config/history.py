@@ -14,10 +14,11 @@ exit 2 and one line, like any other input problem.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from sim.config.dates import Day
 
 Direction = Literal["westbound", "eastbound"]
 DIRECTIONS: tuple[Direction, Direction] = ("westbound", "eastbound")
@@ -68,7 +69,7 @@ class RailYear(_Strict):
     eastbound_rate_usd_per_feu: float | None = Field(
         default=None, ge=0, le=1e6, description="absent: westbound × eastbound_rail_rate_ratio"
     )
-    sanctions_from: dt.date | None = Field(
+    sanctions_from: Day | None = Field(
         default=None, description="start of the 2022 sanctions regime (D3); null: none"
     )
 
@@ -77,8 +78,8 @@ class HistoryClosure(_Strict):
     """A stretch of the year when an option cannot be chosen (rail) or is re-routed (suez)."""
 
     option: Literal["rail", "suez"]
-    start: dt.date
-    end: dt.date | None = Field(default=None, description="null: to the end of the year")
+    start: Day
+    end: Day | None = Field(default=None, description="null: to the end of the year")
     enabled: bool = Field(
         default=True, description="false: the year without it (a counterfactual baseline)"
     )
