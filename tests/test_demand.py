@@ -613,7 +613,7 @@ def test_running_a_history_year_sets_its_rail_flows_from_the_ensemble_median() -
     carried = [0.0, 0.0]
     for fid, teu_per_year in china_eu_flows(scenario).items():
         carried[0 if is_westbound(scenario, fid) else 1] += teu_per_year * share_1520(scenario, fid)
-    assert carried == pytest.approx(list(teu), rel=1e-9)
+    assert carried == pytest.approx(list(teu), rel=1e-4)  # as above: the applied flows
     cheaper_sea, raw2 = prepare(
         RunRequest(
             scenario_file=HISTORY / "2024.yaml",
