@@ -32,6 +32,7 @@ from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit
 from sim.choice.network_years import network_year_inputs
 from sim.choice.year_chain import HistoryYearFile, load_chain
 from sim.config.loader import RawScenario
+from sim.config.run_limits import size_problems
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError
 from sim.markets import MARKET_CHINA_EU
@@ -189,9 +190,21 @@ def history_teu(
     return None if demand is None else demand.teu
 
 
-def applied(scenario: Scenario, demand: YearDemand | None) -> Scenario:
-    """The scenario with its rail flows carrying ``demand`` (unchanged when None)."""
-    return scenario if demand is None else with_rail_demand(scenario, demand.teu)
+def applied(scenario: Scenario, demand: YearDemand | None, origin: str = "") -> Scenario:
+    """The scenario with its rail flows carrying ``demand`` (unchanged when None). A demand
+    that would plan more trains than a replication may hold (a market of 1e9 TEU validates,
+    and the choice may send a share of it to rail) is refused like any input that big, with
+    one line naming the year's market: what validates must also run."""
+    if demand is None:
+        return scenario
+    out = with_rail_demand(scenario, demand.teu)
+    for _, problem in size_problems(out):
+        raise ConfigError(
+            origin or scenario.name,
+            ("history", "market_teu_per_year"),
+            f"the year's demand ({demand.teu[0]:.3g} + {demand.teu[1]:.3g} TEU of rail) {problem}",
+        )
+    return out
 
 
 def with_history_demand(
@@ -201,7 +214,7 @@ def with_history_demand(
     cache: dict[str, YearDemand] | None = None,
 ) -> Scenario:
     """The scenario with its rail flows set by the fitted choice (unchanged without one)."""
-    return applied(scenario, year_demand(scenario, raw, params_file, cache))
+    return applied(scenario, year_demand(scenario, raw, params_file, cache), raw.main_file)
 
 
 def check_history(scenario: Scenario, raw: RawScenario) -> None:

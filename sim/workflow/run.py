@@ -78,7 +78,7 @@ def _load(request: RunRequest) -> tuple[Scenario, RawScenario, YearDemand | None
 def prepare(request: RunRequest) -> tuple[Scenario, RawScenario]:
     """The scenario as it will run (a history year with its fitted demand), and its document."""
     scenario, raw, demand = _load(request)
-    return applied(scenario, demand), raw
+    return applied(scenario, demand, raw.main_file), raw
 
 
 def execute(
@@ -93,7 +93,7 @@ def execute(
     overwritten, an unwritable destination) fails before it starts.
     """
     loaded, raw, demand = _load(request)
-    scenario = applied(loaded, demand)  # a history year: demand from the fit
+    scenario = applied(loaded, demand, raw.main_file)  # a history year: the ensemble's demand
     for warning in scenario_warnings(scenario, raw):
         if request.strict:
             raise warning
