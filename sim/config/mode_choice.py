@@ -43,8 +43,10 @@ class CargoClass(_Strict):
 
     @model_validator(mode="after")
     def _non_negative(self) -> CargoClass:
-        if any(v < 0 for v in self.teu_per_year.values()):
-            raise ValueError("teu_per_year must be >= 0 in every direction")
+        # bounded like a history year's market: the choice may send any share of it to rail,
+        # and a run must be able to hold what it chooses (the fuzzer's 1e15 ran out of memory)
+        if any(not 0 <= v <= 1e9 for v in self.teu_per_year.values()):
+            raise ValueError("teu_per_year must be >= 0 and at most 1e9 in every direction")
         return self
 
 
