@@ -131,8 +131,8 @@ class ModeChoice(_Strict):
     tolerance: float = Field(
         default=0.002, gt=0, description="stop when no share would change by more than this"
     )
-    max_iterations: int = Field(default=20, ge=1)
-    replications_per_iteration: int = Field(default=2, ge=1)
+    max_iterations: int = Field(default=20, ge=1, le=1000)
+    replications_per_iteration: int = Field(default=2, ge=1, le=1000)  # held in memory at once
 
     @model_validator(mode="after")
     def _some_demand(self) -> ModeChoice:
