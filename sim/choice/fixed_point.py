@@ -35,13 +35,11 @@ from numpy.typing import NDArray
 from sim.choice.logit import Regime, class_shares, generalised_cost_usd, regimes
 from sim.choice.rail_times import FlowTimes, flow_times, nominal_transit_days
 from sim.config.mode_choice import ModeChoice, When, carriers
-from sim.config.run_limits import size_problems
 from sim.config.scenario import Scenario, event_hours
 from sim.engine.metrics import replication_kpis
 from sim.engine.network import build_network
 from sim.engine.replications import ReplicationOutput, simulate
 from sim.engine.tables import timeseries_columns, train_columns, visit_columns
-from sim.errors import ConfigError
 from sim.executors import map_ordered
 
 FloatArray = NDArray[np.float64]
@@ -196,10 +194,7 @@ class ChoiceModel:
             if total > 0:
                 update["routes"] = {rid: v / total for rid, v in routes.items() if v > 0}
             flows[fid] = flows[fid].model_copy(update=update)
-        out = s.model_copy(update={"flows": flows})
-        for path, problem in size_problems(out):  # what the choice asks must fit in a run
-            raise ConfigError(s.name, ("mode_choice", *path), f"the chosen demand: {problem}")
-        return out
+        return s.model_copy(update={"flows": flows})
 
     def days_from(self, measures: list[Measures]) -> FloatArray:
         """[d, o] transit days: TEU-weighted over the option's flows and the replications;
