@@ -231,13 +231,7 @@ def markdown(bt: Backtest) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for r in predicted:
-            yp = r.prediction
-            for label, iv in (
-                ("total", yp.total),
-                ("westbound", yp.westbound),
-                ("eastbound", yp.eastbound),
-                ("Middle Corridor", yp.middle_corridor),
-            ):
+            for label, iv in r.prediction.quantities():
                 lines.append(
                     f"| {r.year} | {label} | {_k(iv.median)} | {_k(iv.low50)}–{_k(iv.high50)} | "
                     f"{_k(iv.low90)}–{_k(iv.high90)} | {iv.low_driver} | {iv.high_driver} |"

@@ -348,29 +348,8 @@ def prediction_lines(a: Assessment) -> list[str]:
     """The ensemble's 2024–25 predictions, one line per year and quantity."""
     out = []
     for y, p in a.predictions.items():
-        for label, iv in (
-            ("total", p.total),
-            ("westbound", p.westbound),
-            ("eastbound", p.eastbound),
-            ("Middle Corridor", p.middle_corridor),
-        ):
+        for label, iv in p.quantities():
             out.append(
                 f"{y} {label}: {iv.text()} (low end: {iv.low_driver}; high end: {iv.high_driver})"
             )
     return out
-
-
-def member_draws(a: Assessment) -> dict[str, int]:
-    """Draws per structure (for the table's notes)."""
-    return {m.name: len(m.draws) for m in a.ensemble.members}
-
-
-__all__ = [
-    "Assessment",
-    "assess",
-    "coverage_table",
-    "member_draws",
-    "prediction_lines",
-    "sample_structures",
-    "structure_table",
-]

@@ -241,6 +241,15 @@ class YearPrediction:
     eastbound: Interval
     middle_corridor: Interval
 
+    def quantities(self) -> tuple[tuple[str, Interval], ...]:
+        """The intervals with the labels every table and line prints them under."""
+        return (
+            ("total", self.total),
+            ("westbound", self.westbound),
+            ("eastbound", self.eastbound),
+            ("Middle Corridor", self.middle_corridor),
+        )
+
 
 def predict_year(ens: LoadedEnsemble, er: EnsembleRun, year: int, seed: int) -> YearPrediction:
     """The year's prediction from an ensemble run."""

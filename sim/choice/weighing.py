@@ -32,6 +32,7 @@ from sim.choice.history import Chain
 from sim.choice.network_years import chain_of
 from sim.choice.posterior import Observations, Problem, pointwise_loglik, sample
 from sim.config.demand import ExactLoo, Posterior
+from sim.config.history import Observed
 from sim.config.history_files import load_assumptions, load_observed, load_structure
 
 FloatArray = K.FloatArray
@@ -59,15 +60,29 @@ class FitJob:
     draws: int
 
 
-def fit_job(job: FitJob) -> Posterior:
-    """Sample one structure against the years' observations (runs in a worker process)."""
-    structure = load_structure(job.structure_file)
-    assumptions = load_assumptions(job.structure_file.parent / structure.assumptions)
+def _problem(
+    structure_file: Path,
+    observed_file: Path,
+    history: Path,
+    years: tuple[int, ...],
+    kept: list[int],
+) -> tuple[Problem, Observed]:
+    """A structure against the observations of ``kept``, on the chain up to the last of
+    ``years`` (what both worker jobs read from their paths), and the observations file."""
     from sim.choice.history import DemandModel
 
-    chain = chain_of(job.history, assumptions).upto(max(job.years))
-    obs = Observations.of(load_observed(job.observed_file), chain, list(job.years))
-    problem = Problem(structure, DemandModel.of(structure, assumptions), chain, obs)
+    structure = load_structure(structure_file)
+    assumptions = load_assumptions(structure_file.parent / structure.assumptions)
+    chain = chain_of(history, assumptions).upto(max(years))
+    observed = load_observed(observed_file)
+    model = DemandModel.of(structure, assumptions)
+    return Problem(structure, model, chain, Observations.of(observed, chain, kept)), observed
+
+
+def fit_job(job: FitJob) -> Posterior:
+    """Sample one structure against the years' observations (runs in a worker process)."""
+    years = list(job.years)
+    problem, _ = _problem(job.structure_file, job.observed_file, job.history, job.years, years)
     return sample(problem, job.seed, job.nlive, job.draws)
 
 
@@ -89,20 +104,14 @@ class LooJob:
 def loo_job(job: LooJob) -> ExactLoo:
     """Sample the structure without ``leave_out`` and score that year with the refit's draws
     (runs in a worker process)."""
-    from sim.choice.history import DemandModel, results
+    from sim.choice.history import results
 
-    structure = load_structure(job.structure_file)
-    assumptions = load_assumptions(job.structure_file.parent / structure.assumptions)
-    model = DemandModel.of(structure, assumptions)
-    chain = chain_of(job.history, assumptions).upto(max(job.years))
-    observed = load_observed(job.observed_file)
     kept = [y for y in job.years if y != job.leave_out]
-    post = sample(
-        Problem(structure, model, chain, Observations.of(observed, chain, kept)),
-        job.seed,
-        job.nlive,
-        job.draws,
+    problem, observed = _problem(
+        job.structure_file, job.observed_file, job.history, job.years, kept
     )
+    post = sample(problem, job.seed, job.nlive, job.draws)
+    chain, model = problem.chain, problem.model
     held = Observations.of(observed, chain, [job.leave_out])
     k = chain.years.index(job.leave_out)
     loglik, totals = [], []
