@@ -49,10 +49,14 @@ def run(
     seed: int | None = None,
     out: str | Path | None = None,
     workers: int = 1,
+    draws: int = 0,
 ) -> RunOutcome:
     """Run a scenario file as ``corridor run`` does and write its results directory.
 
-    Returns the resolved scenario, the directory and the summary (KPIs with intervals)."""
+    ``draws`` > 0 also runs that many joint draws of the uncertain inputs (``corridor run
+    --draws``): the summary's ``prediction`` block holds each KPI's 90 % prediction interval
+    beside the replication interval of ``kpis``. Returns the resolved scenario, the directory
+    and the summary (KPIs with intervals)."""
     request = RunRequest(
         scenario_file=Path(scenario_file),
         overrides=tuple(overrides),
@@ -60,6 +64,7 @@ def run(
         seed=seed,
         out=Path(out) if out is not None else None,
         workers=max(1, workers),
+        draws=draws,
     )
     return execute(request)
 

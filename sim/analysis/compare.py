@@ -28,6 +28,20 @@ from sim.stats import estimate
 from sim.store.disruption import DISRUPTION_KPIS, WINDOWED_KPI
 from sim.store.runs import FloatArray, Metric, RunData
 
+PREDICTION_LEVEL = 0.90  # as sim.workflow.draws (analysis reads results; it runs nothing)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The change's 90 % prediction interval: draw i of one run against draw i of the other
+    (the same inputs, demand draw and streams), the 5th–95th percentile over the pairs."""
+
+    median: float
+    low: float
+    high: float
+    n: int
+    level: float = PREDICTION_LEVEL
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -43,6 +57,7 @@ class Difference:
     n: int
     paired: bool
     why_unpaired: str = ""  # when not paired: the reason, for the legend
+    prediction: Prediction | None = None  # the change draw by draw (both runs with --draws)
 
     @property
     def method(self) -> str:
@@ -123,14 +138,36 @@ def difference(base: RunData, other: RunData, metric: Metric, confidence: float)
     reps_o, vals_o = other.values(metric)
     base_mean = float(np.nanmean(vals_b)) if np.any(~np.isnan(vals_b)) else math.nan
     common, at_b, at_o = np.intersect1d(reps_b, reps_o, return_indices=True)
+    pred = paired_draws(base, other, metric)
     if pairable(base, other) and len(common):
         mean, low, high, n = paired_interval(vals_b[at_b], vals_o[at_o], confidence)
-        return Difference(metric, other.label, base.label, base_mean, mean, low, high, n, True)
+        return Difference(
+            metric, other.label, base.label, base_mean, mean, low, high, n, True, "", pred
+        )
     why = "different root seeds" if not pairable(base, other) else "no replication in common"
     mean, low, high, n = welch_interval(vals_b, vals_o, confidence)
     return Difference(
-        metric, other.label, base.label, base_mean, mean, low, high, n, False, why_unpaired=why
+        metric, other.label, base.label, base_mean, mean, low, high, n, False, why, pred
     )
+
+
+def paired_draws(base: RunData, other: RunData, metric: Metric) -> Prediction | None:
+    """The change's prediction interval over the draws both runs have, when both ran draws
+    with the same seed (then draw i of each took the same inputs and streams); None
+    otherwise: unpaired draws would mix the inputs' spread into a change they share."""
+    if base.draws_seed is None or base.draws_seed != other.draws_seed:
+        return None
+    a, b = base.draw_values(metric), other.draw_values(metric)
+    if a is None or b is None:
+        return None
+    common, at_b, at_o = np.intersect1d(a[0], b[0], return_indices=True)
+    diff = b[1][at_o] - a[1][at_b]
+    diff = diff[np.isfinite(diff)]
+    if len(common) == 0 or len(diff) == 0:
+        return None
+    tail = (1.0 - PREDICTION_LEVEL) / 2.0
+    low, median, high = np.quantile(diff, [tail, 0.5, 1.0 - tail])
+    return Prediction(float(median), float(low), float(high), len(diff))
 
 
 def pairing_legend(diffs: list[Difference]) -> list[str]:
@@ -144,6 +181,14 @@ def pairing_legend(diffs: list[Difference]) -> list[str]:
     reasons = sorted({d.why_unpaired for d in diffs if not d.paired})
     if reasons:
         lines.append(f"Welch, unpaired: {'; '.join(reasons)}")
+    drawn = [d.prediction for d in diffs if d.prediction is not None]
+    if drawn:
+        lines.append(
+            f"change, {round(drawn[0].level * 100)} % prediction interval: draw i against draw "
+            f"i of the baseline ({drawn[0].n} draws: the same uncertain inputs, demand draw and "
+            "streams), 5th–95th percentile of the change; the CI column is the simulation's "
+            "noise alone, inputs at their point values"
+        )
     return lines
 
 
@@ -220,6 +265,13 @@ def difference_rows(diffs: list[Difference]) -> list[dict[str, str]]:
                 "n": str(d.n),
                 "method": d.method,
                 "significant": "yes" if d.significant else "no",
+                "prediction": (
+                    "–"
+                    if d.prediction is None
+                    else f"{format_difference(d.prediction.median, unit)} "
+                    f"[{format_difference(d.prediction.low, unit)} … "
+                    f"{format_difference(d.prediction.high, unit)}]"
+                ),
             }
         )
     return rows
@@ -243,6 +295,10 @@ def write_csv(diffs: list[Difference], path: Path) -> Path:
                 "relative",
                 "n",
                 "paired",
+                "prediction_median",
+                "prediction_low",
+                "prediction_high",
+                "prediction_draws",
             ]
         )
         for d in diffs:
@@ -259,6 +315,16 @@ def write_csv(diffs: list[Difference], path: Path) -> Path:
                     d.relative,
                     d.n,
                     d.paired,
+                    *(
+                        ("", "", "", 0)
+                        if d.prediction is None
+                        else (
+                            d.prediction.median,
+                            d.prediction.low,
+                            d.prediction.high,
+                            d.prediction.n,
+                        )
+                    ),
                 ]
             )
     return path

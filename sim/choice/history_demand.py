@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import norm
 
+from sim.choice import kernel as K
 from sim.choice.border_supply import WaitCurveCache
 from sim.choice.ensemble import (
     EnsembleRun,
@@ -296,3 +299,33 @@ def demand_change(
         interval(diff, ra.member_of_draw, names),
         interval(diff / base, ra.member_of_draw, names),
     )
+
+
+def demand_draws(
+    scenario: Scenario,
+    raw: RawScenario,
+    member_u: NDArray[np.float64],
+    shock_u: NDArray[np.float64],
+) -> list[Teu] | None:
+    """Rail TEU per year (westbound, eastbound) for each draw of a run's ``--draws``, or None
+    without a demand ensemble.
+
+    Draw i takes the ensemble draw at ``member_u[i]`` of the mixture (the ensemble run already
+    holds each structure's draws in proportion to its weight, so a uniform point picks a
+    structure by its weight and a posterior draw within it) and scales both directions by
+    exp(ε σ), ε = Φ⁻¹(``shock_u[i]``) and σ that draw's discrepancy between the choice and the
+    years it was fitted to (θ's σ): the year's demand as the fit says it may come out. The
+    series' measurement band and the simulation's noise of the year's predictive interval
+    stay out, the first because it is the error of the record, not of the demand, the second
+    because the draw is simulated. The network the choice sees is the scenario's own for
+    every draw (the draws' border changes act on the simulated trains only)."""
+    resolved = _ensemble_years(scenario, raw, None)
+    if resolved is None or scenario.history is None:
+        return None
+    er = resolved[2]
+    teu = er.teu(scenario.history.year)
+    sigma = er.thetas[:, K.SIGMA]
+    pick = np.minimum((np.asarray(member_u) * len(teu)).astype(np.int64), len(teu) - 1)
+    eps = norm.ppf(np.clip(np.asarray(shock_u, dtype=float), 1e-9, 1.0 - 1e-9))
+    scale = np.exp(eps * sigma[pick])
+    return [(float(teu[i, 0] * f), float(teu[i, 1] * f)) for i, f in zip(pick, scale, strict=True)]

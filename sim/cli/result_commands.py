@@ -69,14 +69,23 @@ def compare(
             conf = round(opened[0].confidence * 100)
             mixed = len({d.paired for d in diffs}) > 1
             table = Table(title=f"difference from {opened[0].label}", title_justify="left")
+            drawn = any(d.prediction is not None for d in diffs)
             heads = ["metric", "scenario", "difference", f"{conf}% CI", "relative"]
-            for head in heads + (["interval"] if mixed else []):
+            extra = (["interval"] if mixed else []) + (
+                ["change, 90% prediction interval"] if drawn else []
+            )
+            for head in heads + extra:
                 left = head in heads[:2]
                 table.add_column(head, justify="left" if left else "right", overflow="fold")
             for row in difference_rows(diffs):
                 unit = f" {row['unit']}" if row["unit"] not in ("", "pp") else ""
                 cells = [row["metric"], row["scenario"], row["difference"] + unit, row["ci"]]
-                table.add_row(*cells, row["relative"], *([row["method"]] if mixed else []))
+                table.add_row(
+                    *cells,
+                    row["relative"],
+                    *([row["method"]] if mixed else []),
+                    *([row["prediction"]] if drawn else []),
+                )
             out.print(table)
             out.print("\n".join(pairing_legend(diffs)), highlight=False, markup=False)
         if csv_file is not None:

@@ -24,6 +24,7 @@ from sim.cli.common import (
 )
 from sim.cli.interrupts import EXIT_INTERRUPTED as EXIT_INTERRUPTED
 from sim.cli.markets import markets_table
+from sim.cli.prediction import prediction_table
 from sim.cli.validate import check_file
 from sim.config.loader import load_raw
 from sim.config.scenario import Scenario
@@ -57,6 +58,15 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="let --out replace a previous corridor run there")
     ] = False,
+    draws: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="also run N joint draws of params/uncertainty.yaml's inputs, the border "
+            "posterior and the demand ensemble (one replication each): a prediction interval "
+            "beside the replication interval"
+        ),
+    ] = 0,
 ) -> None:
     """Simulate a scenario; print KPIs with confidence intervals; write a results directory."""
     with user_errors():
@@ -69,7 +79,13 @@ def run(
             workers=positive_workers(workers),
             strict=strict,
             force=force,
+            draws=draws,
         )
+        every = max(1, draws // 10)
+
+        def drawn(o: ReplicationOutput) -> None:
+            if not quiet and ((o.replication + 1) % every == 0 or o.replication + 1 == draws):
+                err.print(f"  draws: {o.replication + 1}/{draws}", highlight=False)
 
         def progress(o: ReplicationOutput) -> None:
             if not quiet:
@@ -82,7 +98,9 @@ def run(
             if not quiet:
                 err.print(f"  mode choice {iteration_line(it)}", highlight=False)
 
-        outcome = execute(request, on_done=progress, on_iteration=iteration, on_warning=warn)
+        outcome = execute(
+            request, on_done=progress, on_iteration=iteration, on_warning=warn, on_draw=drawn
+        )
         if quiet:
             out.print(str(outcome.run_dir), highlight=False)
             return
@@ -205,6 +223,8 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
         out.print(nodes)
     if (by_market := markets_table(summary)) is not None:
         out.print(by_market)
+    if (both := prediction_table(summary)) is not None:
+        out.print(both)
     if "mode_choice" in summary:
         print_mode_choice(summary["mode_choice"], out)
     if "history_demand" in summary:

@@ -14,6 +14,7 @@ from sim.choice.history_demand import check_history
 from sim.config.checks import scenario_warnings
 from sim.config.history_files import history_file_kind, load_demand_file
 from sim.config.loader import load_raw, load_scenario, validate_fragment
+from sim.config.uncertainty import is_uncertainty_file, load_uncertainty
 from sim.errors import ConfigError
 from sim.sweep.plan import SweepRequest, plan_sweep
 from sim.sweep.spec import is_sweep_file
@@ -42,6 +43,9 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
     if is_curves_file(raw.data):  # the border wait curves (sim/choice/border_supply.py)
         read_curves(path)
         return "border wait curves"
+    if is_uncertainty_file(raw.data):  # what a run's --draws varies
+        load_uncertainty(path)
+        return "uncertain inputs"
     kind = history_file_kind(raw.data)
     if kind is not None:  # the demand's files: observations, assumptions, structures, ensemble
         load_demand_file(path, kind)

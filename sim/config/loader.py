@@ -335,6 +335,19 @@ def load_scenario(
     return validate_raw(raw), raw
 
 
+def with_values(raw: RawScenario, values: Mapping[str, Any]) -> Scenario:
+    """A loaded document with more typed values set, validated, the document left as it was
+    (one read of the files for many variants of a scenario: a run's draws)."""
+    variant = RawScenario(copy.deepcopy(raw.data), dict(raw.origin), raw.main_file, raw.own_keys)
+    changed: list[Path_] = []
+    for dotted, value in values.items():
+        key, _ = parse_override(f"{dotted}=0")
+        apply_override(variant, key, value, f"{dotted}={value}", create=wants_new(dotted))
+        changed.append(key)
+    derive_servers(variant, changed)
+    return validate_raw(variant)
+
+
 def derive_servers(raw: RawScenario, changed: Iterable[Path_]) -> None:
     """A node's ``servers`` is the sum of its ``servers_by_direction``: when an override changes
     the split and not ``servers``, the inherited total is dropped so the node derives it again

@@ -147,6 +147,13 @@ def _present(units: dict[str, str], values: dict[str, float]) -> dict[str, str]:
     return {k: u for k, u in units.items() if k in values}
 
 
+def draw_rows(outputs: list[ReplicationOutput]) -> Columns:
+    """``draws.parquet``: the replications table's layout with the draw's index as ``draw``."""
+    rows = replication_rows(outputs)
+    rows["draw"] = rows.pop("replication")
+    return {"draw": rows["draw"], **{k: v for k, v in rows.items() if k != "draw"}}
+
+
 def replication_rows(outputs: list[ReplicationOutput]) -> Columns:
     """Long table: one row per (replication, scope, KPI) for ``replications.parquet``."""
     rep: list[int] = []

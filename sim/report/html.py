@@ -165,13 +165,30 @@ def scenario_context(run: RunData) -> dict[str, object]:
     }
 
 
+def _with_prediction(cell: Cell, run: RunData, kpi: str) -> Cell:
+    """A corridor KPI's cell with the run's prediction interval under its CI (runs with
+    ``--draws``), each labelled: the CI is the mean's over replications, the prediction
+    interval where one run's value may fall with the uncertain inputs drawn."""
+    pred = (run.summary.get("prediction") or {}).get("kpis", {}).get(kpi)
+    if pred is None:
+        return cell
+    unit = str(pred.get("unit", ""))
+    level = round(float(run.summary["prediction"]["level"]) * 100)
+    text = (
+        f"{level} % prediction interval ({pred['draws']} draws): "
+        f"{format_value(pred['low'], unit)} … {format_value(pred['high'], unit)}"
+    )
+    ci = cell["ci"]
+    return {**cell, "ci": f"CI of the mean: {ci}" if ci else None, "pi": text}
+
+
 def kpi_rows(runs: list[RunData]) -> list[dict[str, object]]:
     """The corridor KPIs every run has, each with its estimate per run."""
     rows: list[dict[str, object]] = []
     for kpi, info in kpis("corridor", "summary").items():
         if any(kpi not in r.summary["kpis"] for r in runs):
             continue  # an optional KPI (held trains: only with finite room) some run lacks
-        cells = [_cell(r.summary["kpis"][kpi], info.unit) for r in runs]
+        cells = [_with_prediction(_cell(r.summary["kpis"][kpi], info.unit), r, kpi) for r in runs]
         rows.append(
             {"label": info.label, "definition": info.definition, "unit": info.unit, "cells": cells}
         )
@@ -211,7 +228,12 @@ def comparison_context(runs: list[RunData], metrics: list[Metric]) -> dict[str, 
         f"difference from {runs[0].label} (* when the interval excludes 0).",
         "comparison bar chart",
     )
-    return {"chart": chart, "rows": difference_rows(diffs), "legend": pairing_legend(diffs)}
+    return {
+        "chart": chart,
+        "rows": difference_rows(diffs),
+        "legend": pairing_legend(diffs),
+        "drawn": any(d.prediction is not None for d in diffs),
+    }
 
 
 def plots_context(

@@ -219,6 +219,35 @@ class RunData:
             vals = np.nan_to_num(vals, nan=0.0)
         return reps[order], vals[order]
 
+    @property
+    def draws_seed(self) -> int | None:
+        """The seed of the run's draws (``--draws``), or None for a run without draws."""
+        pred = self.summary.get("prediction")
+        return None if not pred else int(pred["seed"])
+
+    def draw_values(self, metric: Metric) -> tuple[NDArray[np.int64], FloatArray] | None:
+        """Per-draw values of a KPI from draws.parquet, ordered by draw; None for a run
+        without draws or a KPI derived from the visits (draws keep no per-train tables)."""
+        kpi = lookup(metric.scope, metric.kpi)
+        if self.draws_seed is None or (kpi is not None and kpi.source != "summary"):
+            return None
+        self._check_name(metric)
+        t = self.table("draws")
+        mask = pc.and_(
+            pc.and_(pc.equal(t["scope"], metric.scope), pc.equal(t["name"], metric.name)),
+            pc.equal(t["kpi"], metric.kpi),
+        )
+        rows = t.filter(mask)
+        draws = np.asarray(rows["draw"].to_numpy(), dtype=np.int64)
+        vals = np.asarray(rows["value"].to_numpy(zero_copy_only=False), dtype=float)
+        if rows.num_rows == 0 and kpi is not None and kpi.missing_means_zero:
+            n = int(self.summary["prediction"]["draws"])
+            return np.arange(n, dtype=np.int64), np.zeros(n)
+        order = np.argsort(draws, kind="stable")
+        if kpi is not None and kpi.nan_means_zero:
+            vals = np.nan_to_num(vals, nan=0.0)
+        return draws[order], vals[order]
+
 
 def open_runs(paths: list[Path]) -> list[RunData]:
     """Open several runs; labels are made unique (scenario name, then the run folder)."""

@@ -22,7 +22,13 @@ from sim.choice.summary import iteration_columns, summary_block
 from sim.config.checks import scenario_warnings
 from sim.config.loader import RawScenario, load_scenario
 from sim.config.scenario import Scenario, resolved_document
-from sim.engine.replications import ReplicationOutput, replication_rows, run_replications, summarise
+from sim.engine.replications import (
+    ReplicationOutput,
+    draw_rows,
+    replication_rows,
+    run_replications,
+    summarise,
+)
 from sim.errors import ConfigError
 from sim.store.outdir import check_out
 from sim.store.run_dir import (
@@ -36,6 +42,7 @@ from sim.store.run_dir import (
     git_revision,
     package_versions,
 )
+from sim.workflow.draws import DrawPlan, plan_draws, prediction_block, run_draws
 
 STREAMED = ("trains", "visits", "timeseries")
 """The per-train tables, written replication by replication."""
@@ -53,6 +60,8 @@ class RunRequest:
     strict: bool = False  # refuse a scenario with warnings (see sim.config.checks)
     force: bool = False
     """Replace --out when it holds a previous corridor run (nothing else is ever replaced)."""
+    draws: int = 0
+    """Also run this many joint draws of the uncertain inputs (sim.workflow.draws)."""
 
 
 @dataclass
@@ -86,6 +95,7 @@ def execute(
     on_done: Callable[[ReplicationOutput], None] | None = None,
     on_iteration: Callable[[Iteration], None] | None = None,
     on_warning: Callable[[ConfigError], None] | None = None,
+    on_draw: Callable[[ReplicationOutput], None] | None = None,
 ) -> RunOutcome:
     """Load, check the destination, simulate while streaming tables to staging, then store.
 
@@ -101,6 +111,7 @@ def execute(
             on_warning(warning)
     run_dir = request.out or default_run_dir(request.results_root, scenario.name)
     check_out(run_dir, request.force)
+    planned = _plan_draws(request, scenario) if request.draws > 0 else None
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with atomic_dir(run_dir, replace=request.force) as staging:
         sink = TableSink(staging)
@@ -109,6 +120,12 @@ def execute(
                 scenario, request.workers, sink, on_done, on_iteration
             )
             sink.append_table("replications", concat_columns([replication_rows(outputs)]))
+            if planned is not None:
+                plan, scenarios = planned
+                drawn = run_draws(scenarios, plan.seed, request.workers, on_draw)
+                summary["prediction"] = prediction_block(plan, drawn)
+                sink.append("draws", draw_rows(drawn))
+                sink.append("draw_inputs", plan.input_columns())
         finally:
             sink.close(TABLES)
         if demand is not None:
@@ -119,6 +136,18 @@ def execute(
         resolved = yaml.safe_dump(resolved_document(scenario), sort_keys=False, allow_unicode=True)
         finish_run(staging, manifest, summary, resolved)
     return RunOutcome(scenario, run_dir, summary, wall)
+
+
+def _plan_draws(request: RunRequest, scenario: Scenario) -> tuple[DrawPlan, list[Scenario]]:
+    """The run's draws, planned before anything is simulated (a bad catalogue fails first)."""
+    values: dict[str, Any] = {}
+    if request.replications is not None:
+        values["run.replications"] = request.replications
+    if request.seed is not None:
+        values["run.seed"] = request.seed
+    return plan_draws(
+        request.scenario_file, request.overrides, values, request.draws, scenario.run.seed
+    )
 
 
 def _simulate(
