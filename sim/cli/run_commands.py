@@ -64,7 +64,7 @@ def run(
             min=0,
             help="also run N joint draws of params/uncertainty.yaml's inputs, the border "
             "posterior and the demand ensemble (one replication each): a prediction interval "
-            "beside the replication interval"
+            "beside the replication interval",
         ),
     ] = 0,
 ) -> None:
