@@ -13,10 +13,10 @@ import yaml
 from builders import one_node, validated
 from typer.testing import CliRunner
 
-from sim.analysis.disruption import disruption_kpis
 from sim.analysis.observed import waiting_peak_trains
 from sim.analysis.queueing import mmc_mean_wait
 from sim.cli.app import app
+from sim.engine.disruption import disruption_kpis
 from sim.engine.records import Records
 from sim.engine.reduction import reductions
 from sim.engine.replications import run_replication, run_replications, simulate

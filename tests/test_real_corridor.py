@@ -14,10 +14,9 @@ import pytest
 from builders import validated
 from typer.testing import CliRunner
 
-from sim.analysis.headline import headline_pair
 from sim.analysis.measures import dwell_hours, segment_days, transit_days_between
-from sim.analysis.targets import calibrate
 from sim.cli.app import app
+from sim.cli.studies import calibrate, headline_pair
 from sim.config.loader import load_scenario
 from sim.config.registry import load_headline_registry
 from sim.config.scenario import event_hours
