@@ -72,7 +72,7 @@ def test_every_scenario_runs_a_short_horizon(path: Path) -> None:
     kpis = replication_kpis(net, rec)
     assert kpis.corridor["trains_delivered"] > 0
     # conservation: every planned train is delivered or still on its way
-    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+    assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
 
 
 def _route_km(path: Path, route: str, start: str | None = None, stop: str | None = None) -> float:

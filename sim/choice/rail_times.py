@@ -154,8 +154,8 @@ def flow_times(net: Network, rec: Records) -> dict[tuple[str, str], FlowTimes]:
     plan = rec.plan
     w0, w1 = rec.warmup_hours, rec.end_hours
     departed = (plan.depart_hours >= w0) & (plan.depart_hours < w1)
-    transit_hours = rec.arrive_hours - plan.depart_hours
-    unfinished = np.isnan(rec.arrive_hours)
+    transit_hours = rec.delivered_hours - plan.depart_hours
+    unfinished = np.isnan(rec.delivered_hours)
     if unfinished.any():
         tables = _path_tables(net, plan.type_names)
         backlogs = _backlogs(net, rec)
@@ -166,7 +166,7 @@ def flow_times(net: Network, rec: Records) -> dict[tuple[str, str], FlowTimes]:
                 rec, int(i), tables[path], slot, net.paths[path].nodes, backlogs
             )
             transit_hours[i] = (w1 - plan.depart_hours[i]) + left
-    delivered_in_window = (rec.arrive_hours >= w0) & (rec.arrive_hours <= w1)
+    delivered_in_window = (rec.delivered_hours >= w0) & (rec.delivered_hours <= w1)
     route_of = np.asarray([p.route_id for p in net.paths], dtype=object)[plan.path]
     out = {}
     for (fid, rid), mine in _carriers(plan.flow_ids, plan.flow, route_of):

@@ -93,9 +93,9 @@ def _caught_delays(
     china_eu = china_eu_trains(rec)
     if china_eu is not None:
         through &= china_eu
-    arrived = np.where(np.isnan(rec.arrive_hours), rec.end_hours, rec.arrive_hours)
+    arrived = np.where(np.isnan(rec.delivered_hours), rec.end_hours, rec.delivered_hours)
     transit = arrived - plan.depart_hours
-    clean = through & ~np.isnan(rec.arrive_hours) & (rec.arrive_hours < start)
+    clean = through & ~np.isnan(rec.delivered_hours) & (rec.delivered_hours < start)
     clean &= plan.depart_hours >= rec.warmup_hours
     caught = through & (plan.depart_hours < end) & (arrived > start)
     reference = np.full(len(net.paths), np.nan)
