@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +24,9 @@ from numpy.typing import NDArray
 from sim.config.scenario import Scenario
 from sim.engine.network import Network
 from sim.engine.records import Records
+
+if TYPE_CHECKING:  # the probe's signature
+    from sim.engine.metrics import ReplicationKpis
 
 FloatArray = NDArray[np.float64]
 
@@ -179,6 +183,14 @@ def flow_times(net: Network, rec: Records) -> dict[tuple[str, str], FlowTimes]:
             teu_delivered=float(plan.teu[mine & delivered_in_window].sum()),
         )
     return out
+
+
+def flow_times_probe(
+    scenario: Scenario, net: Network, rec: Records, kpis: ReplicationKpis
+) -> dict[tuple[str, str], FlowTimes]:
+    """:func:`flow_times` as a probe of a run (:class:`sim.engine.replications.Job`): the mode
+    choice's reading of each replication of its final run, taken where it ran."""
+    return flow_times(net, rec)
 
 
 def nominal_transit_days(s: Scenario, net: Network, fid: str, rid: str) -> float:

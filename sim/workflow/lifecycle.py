@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sim.choice.fixed_point import Iteration, Measures, Solution, solve
+from sim.choice.fixed_point import Iteration, Solution, solve
 from sim.choice.history_demand import YearDemand, applied, year_demand
-from sim.choice.rail_times import flow_times
+from sim.choice.rail_times import flow_times_probe
 from sim.choice.summary import iteration_columns, summary_block
 from sim.columns import Columns
 from sim.config.loader import (
@@ -46,9 +46,6 @@ from sim.config.loader import (
 )
 from sim.config.mode_choice import ModeChoice
 from sim.config.scenario import Scenario, resolved_document
-from sim.engine.metrics import ReplicationKpis
-from sim.engine.network import Network
-from sim.engine.records import Records
 from sim.engine.replications import Job, Probe, ReplicationOutput, run_job, summarise
 from sim.executors import map_ordered
 
@@ -280,7 +277,7 @@ def run_batch(
         s = prepared.scenario
         root = s.run.seed if seed is None else seed
         count = s.run.replications if replications is None else replications
-        own: tuple[Probe[Any], ...] = (_rail_times,) if chosen.solution is not None else ()
+        own: tuple[Probe[Any], ...] = (flow_times_probe,) if chosen.solution is not None else ()
         jobs += [
             Job(chosen.scenario, r, root, with_tables, own + tuple(probes)) for r in range(count)
         ]
@@ -314,8 +311,3 @@ def run_batch(
             )
         )
     return outcomes
-
-
-def _rail_times(scenario: Scenario, net: Network, rec: Records, kpis: ReplicationKpis) -> Measures:
-    """The mode choice's reading of a replication: rail times per flow and route."""
-    return flow_times(net, rec)
