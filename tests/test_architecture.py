@@ -183,7 +183,7 @@ def test_readers_cannot_run_a_simulation() -> None:
     """analysis/ (and plots, report, the store) only read results: no module of theirs
     reaches the engine's model or the workflow through the imports that run (an annotation
     may name an outcome's type). The runs are the workflow's one lifecycle
-    (sim/workflow/lifecycle.py); the CLI hands its outcomes to analysis (sim/cli/studies.py)."""
+    (sim/workflow/lifecycle.py); the CLI hands their outcomes to analysis."""
     graph = import_graph(runtime_only=True)
 
     def runs(module: str) -> bool:

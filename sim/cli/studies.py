@@ -1,9 +1,10 @@
-"""The commands that run scenarios and then read them: ``calibrate`` and ``headline``.
+"""``corridor calibrate``: the scenarios run, then read against their targets.
 
 Each runs through the workflow's one lifecycle (:mod:`sim.workflow.lifecycle`, the path of
 ``corridor run``) and hands the outcomes to analysis, which only reads: analysis may not
 run a simulation (tests/test_architecture.py), and the workflow sits below analysis, so
-the two meet here, above both. Nothing here prints; the commands do.
+the two meet here, above both. Nothing here prints; the command does. (The headline's
+runs are :mod:`sim.workflow.headline`'s, read by :func:`sim.analysis.headline.headline_of`.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.analysis.headline import Headline, headline_of
 from sim.analysis.targets import (
     Report,
     Row,
@@ -23,7 +23,6 @@ from sim.analysis.targets import (
 from sim.choice.fixed_point import Iteration
 from sim.engine.replications import ReplicationOutput
 from sim.progress import Step
-from sim.workflow.headline import run_pair, run_pairs
 from sim.workflow.lifecycle import choose, prepare, run_scenario, run_values
 
 
@@ -80,42 +79,3 @@ def calibrate(
     for path in files:
         report.rows.extend(calibrate_scenario(path, replications, seed, horizon_days, on_step))
     return report
-
-
-def headline_pair(
-    scenario_file: Path,
-    baseline_file: Path,
-    node_id: str,
-    replications: int,
-    horizon_days: float | None = None,
-    workers: int = 1,
-    on_step: Step | None = None,
-    history_params: Path | None = None,
-) -> Headline:
-    """One line of the headline: the pair run (:func:`sim.workflow.headline.run_pair`), read."""
-    return headline_of(
-        run_pair(
-            scenario_file,
-            baseline_file,
-            node_id,
-            replications,
-            horizon_days,
-            workers,
-            on_step,
-            history_params,
-        )
-    )
-
-
-def headlines(
-    folder: Path,
-    replications: int,
-    horizon_days: float | None = None,
-    workers: int = 1,
-    only: Sequence[str] = (),
-    on_step: Step | None = None,
-    history_params: Path | None = None,
-) -> list[Headline]:
-    """Every pair of the headline registry, run and read (``corridor headline``)."""
-    pairs = run_pairs(folder, replications, horizon_days, workers, only, on_step, history_params)
-    return [headline_of(p) for p in pairs]

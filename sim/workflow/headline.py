@@ -23,7 +23,7 @@ from sim.config.registry import load_headline_registry
 from sim.engine.disruption import DisruptionProbe
 from sim.engine.reduction import reduction_windows
 from sim.progress import Step
-from sim.workflow.lifecycle import Outcome, Prepared, choose, prepare, run_chosen
+from sim.workflow.lifecycle import Outcome, Prepared, choose, prepare, run_batch
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,8 @@ def run_pair(
     base_chosen = choose(base.scenario, workers=workers, on_iteration=iteration)
     seed = prepared.scenario.run.seed
     windows = tuple(reduction_windows(chosen.scenario, node_id, base_chosen.scenario))
-    scenario = run_chosen(
-        prepared,
-        chosen,
+    (scenario,) = run_batch(
+        [(prepared, chosen)],
         replications=replications,
         seed=seed,
         workers=workers,
@@ -92,8 +91,13 @@ def run_pair(
         probes=[DisruptionProbe(node_id, windows)],
     )
     step(f"{scenario.scenario.name}: {replications} replications")
-    baseline: Outcome[Any] = run_chosen(
-        base, base_chosen, replications=replications, seed=seed, workers=workers, with_tables=False
+    baseline: Outcome[Any]
+    (baseline,) = run_batch(
+        [(base, base_chosen)],
+        replications=replications,
+        seed=seed,
+        workers=workers,
+        with_tables=False,
     )
     step(f"{baseline.scenario.name}: {replications} replications")
     return PairRun(node_id, scenario, baseline, rail_demand)

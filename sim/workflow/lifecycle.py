@@ -215,38 +215,10 @@ def run_scenario(
         prepared = prepare(source, overrides, settings, history_params)
     root = prepared.scenario.run.seed if seed is None else seed
     chosen = choose(prepared.scenario, root, workers, on_iteration)
-    return run_chosen(
-        prepared,
-        chosen,
-        replications=replications,
-        seed=root,
-        workers=workers,
-        with_tables=with_tables,
-        probes=probes,
-        on_done=on_done,
-        started=started,
-    )
-
-
-def run_chosen(
-    prepared: Prepared,
-    chosen: Chosen,
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-    workers: int = 1,
-    with_tables: bool = True,
-    probes: Sequence[Probe[T]] = (),
-    on_done: Callable[[ReplicationOutput], None] | None = None,
-    started: float | None = None,
-) -> Outcome[T]:
-    """Steps 3 and 4 for a scenario already prepared and chosen (a caller that needs the
-    chosen scenario before the replications: the headline takes its reduction windows from
-    it); arguments as :func:`run_scenario`."""
     return run_batch(
         [(prepared, chosen)],
         replications=replications,
-        seed=seed,
+        seed=root,
         workers=workers,
         with_tables=with_tables,
         probes=probes,
@@ -266,13 +238,15 @@ def run_batch(
     on_done: Callable[[ReplicationOutput], None] | None = None,
     started: float | None = None,
 ) -> list[Outcome[T]]:
-    """Steps 3 and 4 for several prepared and chosen scenarios at once, their replications
-    in one batch on the executor (many short runs keep every worker busy: the backtest's
-    ensemble draws); each scenario's seed is its own ``run.seed`` unless ``seed`` is given.
-    One outcome per scenario, in order."""
+    """Steps 3 and 4 for scenarios already prepared and chosen (a caller that needs the
+    chosen scenario before the replications: the headline takes its reduction windows from
+    it), several at once with their replications in one batch on the executor (many short
+    runs keep every worker busy: the backtest's ensemble draws); each scenario's seed is its
+    own ``run.seed`` unless ``seed`` is given; other arguments as :func:`run_scenario`. One
+    outcome per scenario, in order."""
     started = time.perf_counter() if started is None else started
     jobs: list[Job[Any]] = []
-    owns: list[int] = []
+    settings: list[tuple[int, int, int]] = []  # root seed, replications, probes of our own
     for prepared, chosen in runs:
         s = prepared.scenario
         root = s.run.seed if seed is None else seed
@@ -281,13 +255,11 @@ def run_batch(
         jobs += [
             Job(chosen.scenario, r, root, with_tables, own + tuple(probes)) for r in range(count)
         ]
-        owns.append(len(own))
+        settings.append((root, count, len(own)))
     done = iter(replicate(jobs, workers, on_done))
     outcomes: list[Outcome[T]] = []
-    for (prepared, chosen), n_own in zip(runs, owns, strict=True):
+    for (prepared, chosen), (root, count, n_own) in zip(runs, settings, strict=True):
         s = prepared.scenario
-        root = s.run.seed if seed is None else seed
-        count = s.run.replications if replications is None else replications
         mine = [next(done) for _ in range(count)]
         outputs = [out for out, _ in mine]
         summary = summarise(chosen.scenario, outputs, root)
