@@ -18,7 +18,8 @@ and the sweep each solved the mode choice their own way):
    on ``workers`` or on how runs are batched: each job carries its seed.
 4. :func:`run_scenario` strings the three together and summarises (``summary.json``'s
    document, with the mode-choice and history-demand blocks) into an :class:`Outcome` in
-   memory; :func:`sim.workflow.run.execute` streams the same outcome's tables into a results
+   memory; :func:`run_batch` does steps 3 and 4 for scenarios already chosen, several in one
+   batch; :func:`sim.workflow.run.execute` streams the same outcome's tables into a results
    directory instead.
 
 Analysis (``sim/analysis``) never calls this: it receives outcomes or reads the store.
