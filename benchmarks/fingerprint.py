@@ -58,7 +58,7 @@ def fingerprint(scenario: Scenario, seed: int) -> str:
     digest = hashlib.sha256()
     _, rec = simulate(scenario, 0, seed)
     for name in (
-        "arrive_hours",
+        "delivered_hours",
         "visit_offset",
         "visit_train",
         "visit_node",

@@ -20,12 +20,12 @@ import time
 
 import _common
 
-from sim.choice.backtest import _delivered_1520
 from sim.choice.ensemble import load
 from sim.choice.history import evaluate, results
 from sim.choice.history_demand import with_rail_demand
 from sim.choice.network_years import chain_of
 from sim.choice.year_chain import history_chain
+from sim.engine.replications import run_replication
 
 
 def main() -> None:
@@ -51,7 +51,7 @@ def main() -> None:
         fast.append((time.perf_counter() - t) / 1000)
         t = time.perf_counter()
         for scenario in scenarios:
-            _delivered_1520((scenario, 0, scenario.run.seed))
+            run_replication(scenario, 0, scenario.run.seed, with_tables=False)
         slow.append(time.perf_counter() - t)
     f, s = statistics.median(fast), statistics.median(slow)
     print(f"history fit: {_common.machine()}")

@@ -83,7 +83,7 @@ def test_zero_belarus_demand_leaves_china_eu_results_bit_for_bit(tmp_path: Path)
         net_z, rec_z = simulate(zero, replication, zero.run.seed)
         net_b, rec_b = simulate(bare, replication, bare.run.seed)
         assert len(rec_z.plan) == len(rec_b.plan) > 0
-        np.testing.assert_array_equal(rec_z.arrive_hours, rec_b.arrive_hours)
+        np.testing.assert_array_equal(rec_z.delivered_hours, rec_b.delivered_hours)
         _assert_china_eu_equal(replication_kpis(net_z, rec_z), replication_kpis(net_b, rec_b))
 
 
@@ -171,7 +171,7 @@ def test_market_kpis_split_the_trains_and_china_eu_matches_the_corridor() -> Non
     markets = market_kpis(scenario, rec)
     assert {"china_eu", "belarus_china", "other", "belarus_china/bulk"} <= set(markets)
     whole = [m for m in markets if "/" not in m]
-    delivered = (rec.arrive_hours >= rec.warmup_hours) & (rec.arrive_hours <= rec.end_hours)
+    delivered = (rec.delivered_hours >= rec.warmup_hours) & (rec.delivered_hours <= rec.end_hours)
     assert sum(markets[m]["trains_delivered"] for m in whole) == delivered.sum()
     cargo = [m for m in markets if m.startswith("belarus_china/")]
     assert (
@@ -181,7 +181,7 @@ def test_market_kpis_split_the_trains_and_china_eu_matches_the_corridor() -> Non
         assert markets["china_eu"][kpi] == kpis.corridor[kpi]
     # waits: a train's total queueing never exceeds its transit
     wait = train_wait_hours(rec)
-    transit = rec.arrive_hours - rec.plan.depart_hours
+    transit = rec.delivered_hours - rec.plan.depart_hours
     assert np.all(wait[delivered] <= transit[delivered] + 1e-9)
 
 
@@ -269,7 +269,7 @@ def test_another_market_never_shifts_china_eu_random_draws() -> None:
     _, rec_both = simulate(both, 0, 7)
     transit = np.asarray(rec_both.plan.flow) == 0
     assert (~transit).sum() > 100 and transit.sum() == len(rec_alone.plan)
-    np.testing.assert_array_equal(rec_both.arrive_hours[transit], rec_alone.arrive_hours)
+    np.testing.assert_array_equal(rec_both.delivered_hours[transit], rec_alone.delivered_hours)
 
 
 def test_the_year_scenarios_and_the_headroom_sweep_validate_and_run() -> None:
@@ -281,7 +281,7 @@ def test_the_year_scenarios_and_the_headroom_sweep_validate_and_run() -> None:
         scenario, _ = load_scenario(path, values=SHORT)
         net, rec = simulate(scenario, 0, scenario.run.seed)
         assert replication_kpis(net, rec).flows["belarus-china-bulk-east"]["trains_delivered"] > 0
-        assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+        assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
 
 
 def test_an_empty_cargo_class_fails_in_one_line(tmp_path: Path) -> None:

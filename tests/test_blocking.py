@@ -13,10 +13,10 @@ import yaml
 from builders import one_node, validated
 from typer.testing import CliRunner
 
-from sim.analysis.disruption import disruption_kpis
 from sim.analysis.observed import waiting_peak_trains
 from sim.analysis.queueing import mmc_mean_wait
 from sim.cli.app import app
+from sim.engine.disruption import disruption_kpis
 from sim.engine.records import Records
 from sim.engine.reduction import reductions
 from sim.engine.replications import run_replication, run_replications, simulate
@@ -75,7 +75,7 @@ def test_blocking_conserves_trains_and_respects_room_under_a_closure() -> None:
     assert rec.visit_leave is not None
     departed = len(rec.plan)
     delivered = int(rec.delivered.sum())
-    assert departed == delivered + int(np.isnan(rec.arrive_hours).sum())
+    assert departed == delivered + int(np.isnan(rec.delivered_hours).sum())
     # every train still out is in exactly one open visit; delivered ones have all visits done
     done = ~np.isnan(rec.visit_leave)
     last = rec.visit_offset[1:] - 1
@@ -344,7 +344,7 @@ def test_suspended_departures_are_deferred_not_deleted() -> None:
     caught = (planned >= start) & (planned < end)
     assert caught.sum() > 50  # the rule held something back, or the test is idle
     # conservation: every planned train is delivered or still somewhere (none deleted)
-    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+    assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
     # the caught trains left when the node reopened, in their planned order
     assert (origin_arrive[caught] >= end - 1e-9).all()
     left = origin_arrive[caught]
@@ -359,7 +359,7 @@ def test_suspended_departures_are_deferred_not_deleted() -> None:
         seed=8,
         with_tables=False,
     )
-    transit = (rec.arrive_hours - planned)[caught & rec.delivered] / 24.0
+    transit = (rec.delivered_hours - planned)[caught & rec.delivered] / 24.0
     assert transit.min() >= (end - planned[caught & rec.delivered].max()) / 24.0 - 1e-9
     assert out.kpis.corridor["trains_delivered"] == plain.kpis.corridor["trains_delivered"]
 
@@ -369,7 +369,7 @@ def test_throttle_caps_departures_while_the_node_is_loaded() -> None:
     scenario = validated(_closed_line_with_rule(rule))
     _, rec = simulate(scenario, 0, seed=9)
     origin_arrive = rec.visit_arrive[rec.visit_offset[:-1]]
-    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+    assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
     # from 2 days into the closure (c is full by then) to its end: about 2 a day leave
     a, b = (5 + 12) * 24.0, (5 + 20) * 24.0
     left = ((origin_arrive >= a) & (origin_arrive < b)).sum()

@@ -47,7 +47,7 @@ def test_fixed_headway_closure_builds_lambda_d_and_drains_at_spare_rate() -> Non
     q = _queue_path(rec, border, t)
     cleared = t[np.argmax(q <= 1)] - open_h
     assert cleared == pytest.approx(backlog / (2 / 1.5 - 1.0), rel=0.05)
-    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+    assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
 
 
 def test_poisson_closure_backlog_is_about_lambda_d() -> None:

@@ -23,7 +23,7 @@ def test_every_departed_train_is_delivered_or_still_in_the_system() -> None:
     net, rec = simulate(scenario, 0, seed=3)
     departed = len(rec.plan)
     delivered = int(rec.delivered.sum())
-    in_system = int(np.isnan(rec.arrive_hours).sum())
+    in_system = int(np.isnan(rec.delivered_hours).sum())
     assert departed == delivered + in_system
     assert in_system > 100  # the overload must leave trains queued, or the check is idle
     assert rec.plan.teu.sum() == pytest.approx(
@@ -48,7 +48,7 @@ def test_visits_are_ordered_in_time() -> None:
     assert (rec.visit_start[ok] >= rec.visit_arrive[ok]).all()
     assert (rec.visit_end[ok] >= rec.visit_start[ok]).all()
     delivered = rec.delivered
-    assert (rec.arrive_hours[delivered] >= rec.plan.depart_hours[delivered]).all()
+    assert (rec.delivered_hours[delivered] >= rec.plan.depart_hours[delivered]).all()
 
 
 def test_same_seed_same_results_different_seed_different_results() -> None:

@@ -599,9 +599,11 @@ def test_running_a_history_year_sets_its_rail_flows_from_the_ensemble_median() -
     from sim.choice.ensemble import predict_year, run
     from sim.choice.history_demand import china_eu_flows, history_teu, is_westbound, share_1520
     from sim.choice.network_years import chain_of
-    from sim.workflow.run import RunRequest, prepare
+    from sim.workflow.lifecycle import prepare
 
-    scenario, raw = prepare(RunRequest(scenario_file=HISTORY / "2024.yaml"))
+    year = prepare(HISTORY / "2024.yaml")
+    scenario, raw = year.scenario, year.raw
+    assert raw is not None
     teu = history_teu(scenario, raw)
     assert teu is not None
     ens = load(ENSEMBLE)
@@ -614,12 +616,11 @@ def test_running_a_history_year_sets_its_rail_flows_from_the_ensemble_median() -
     for fid, teu_per_year in china_eu_flows(scenario).items():
         carried[0 if is_westbound(scenario, fid) else 1] += teu_per_year * share_1520(scenario, fid)
     assert carried == pytest.approx(list(teu), rel=1e-4)  # as above: the applied flows
-    cheaper_sea, raw2 = prepare(
-        RunRequest(
-            scenario_file=HISTORY / "2024.yaml",
-            overrides=("history.sea.half_year_rates_usd_per_feu=[1000,1000]",),
-        )
+    cheaper = prepare(
+        HISTORY / "2024.yaml", ("history.sea.half_year_rates_usd_per_feu=[1000,1000]",)
     )
+    cheaper_sea, raw2 = cheaper.scenario, cheaper.raw
+    assert raw2 is not None
     assert sum(history_teu(cheaper_sea, raw2) or (0.0, 0.0)) < sum(teu)
 
 
@@ -674,7 +675,7 @@ def test_the_choice_reads_its_border_from_the_network_more_servers_move_demand()
     the crossing binds (2021: the boom at the border, E3), and not at all in a way the
     written train pairs could (they are gone from the year's inputs)."""
     from sim.choice.history_demand import history_teu
-    from sim.workflow.run import RunRequest, prepare
+    from sim.workflow.lifecycle import prepare
 
     def westbound(servers: int) -> float:
         cut = (
@@ -682,8 +683,9 @@ def test_the_choice_reads_its_border_from_the_network_more_servers_move_demand()
             f"nodes.brest.servers_by_direction.east={servers}",
             f"nodes.brest.servers={2 * servers}",
         )
-        s, raw = prepare(RunRequest(scenario_file=HISTORY / "2021.yaml", overrides=cut))
-        teu = history_teu(s, raw)
+        year = prepare(HISTORY / "2021.yaml", cut)
+        assert year.raw is not None
+        teu = history_teu(year.scenario, year.raw)
         assert teu is not None
         return teu[0]
 

@@ -77,10 +77,10 @@ def _visits(rec: Records, node: int) -> set[int]:
 def _assert_conserved(rec: Records) -> None:
     """Every train that departs is delivered or still somewhere on its path, once."""
     delivered = rec.delivered
-    assert int(delivered.sum()) + int(np.isnan(rec.arrive_hours).sum()) == len(rec.plan)
+    assert int(delivered.sum()) + int(np.isnan(rec.delivered_hours).sum()) == len(rec.plan)
     last = rec.visit_offset[1:] - 1
     assert not np.isnan(rec.visit_end[last][delivered]).any()
-    np.testing.assert_array_equal(rec.visit_end[last][delivered], rec.arrive_hours[delivered])
+    np.testing.assert_array_equal(rec.visit_end[last][delivered], rec.delivered_hours[delivered])
 
 
 def test_share_one_moves_every_train_departing_while_closed_and_none_after() -> None:
@@ -104,11 +104,11 @@ def test_share_one_moves_every_train_departing_while_closed_and_none_after() -> 
     np.testing.assert_array_equal(plan.depart_hours, plain.plan.depart_hours)
     np.testing.assert_array_equal(plan.flow, plain.plan.flow)
     np.testing.assert_array_equal(plan.teu, plain.plan.teu)
-    transit = rec.arrive_hours - plan.depart_hours
+    transit = rec.delivered_hours - plan.depart_hours
     assert np.nanmin(transit[while_closed]) >= 30.0
     # the moved trains do not wait for c to reopen; in the run without the rule they do
     assert np.nanmax(transit[while_closed]) < 30.0 + 24.0
-    plain_transit = plain.arrive_hours - plain.plan.depart_hours
+    plain_transit = plain.delivered_hours - plain.plan.depart_hours
     assert np.nanmedian(plain_transit[while_closed]) > 3 * 24.0
     _assert_conserved(rec)
 
@@ -142,7 +142,7 @@ def test_kpis_tables_and_node_counts_see_the_new_route() -> None:
 
 
 def _arrays(rec: Records) -> dict[str, Any]:
-    names = ("arrive_hours", "visit_offset", "visit_node", "visit_arrive", "visit_start")
+    names = ("delivered_hours", "visit_offset", "visit_node", "visit_arrive", "visit_start")
     return {n: getattr(rec, n) for n in names} | {"path": rec.plan.path}
 
 
@@ -281,8 +281,8 @@ def test_the_via_port_measure_counts_a_moved_train_on_its_new_route() -> None:
     scenario = validated(doc)
     net, rec = simulate(scenario, 0, seed=19)
     assert rec.plan.rerouted is not None
-    delivered = rec.delivered & (rec.arrive_hours >= rec.warmup_hours)
-    delivered &= rec.arrive_hours <= rec.end_hours
+    delivered = rec.delivered & (rec.delivered_hours >= rec.warmup_hours)
+    delivered &= rec.delivered_hours <= rec.end_hours
     by_port = transit_days_between(scenario, net, rec, ["CN"], ["PL"], via_port=True)
     by_land = transit_days_between(scenario, net, rec, ["CN"], ["PL"], via_port=False)
     assert len(by_port) == int((delivered & rec.plan.rerouted).sum()) > 80

@@ -56,7 +56,7 @@ def test_exit_other_traffic_is_loaded_as_stated_and_counted_apart() -> None:
         # China–EU trains are a minority at the exits (B24, B25), and they are there
         assert 0 < k["trains_handled_china_eu"] < 0.25 * k["trains_handled"]
     # conservation: every planned train, of every market, delivered or still under way
-    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+    assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
     other_market = np.asarray([m == "other" for m in rec.plan.flow_markets])[rec.plan.flow]
     assert other_market.sum() > 0
     # corridor KPIs count China–EU trains only
@@ -69,7 +69,7 @@ def test_the_2021_surge_queues_at_the_exit_and_the_d8_halt_defers_loading() -> N
     path passes Alashankou leaves, and every one of them leaves later."""
     scenario, _ = load_scenario(ROOT / "scenarios/episodes/e3_2021.yaml")
     net, rec = simulate(scenario, 0, scenario.run.seed)
-    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+    assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
     origin = dt.datetime.combine(scenario.run.start_date, dt.time()) - dt.timedelta(
         days=scenario.run.warmup_days
     )
@@ -126,7 +126,7 @@ def test_a_dated_suspension_holds_exactly_its_window() -> None:
     assert caught.sum() > 10
     assert (left[caught] >= b - 1e-9).all()
     np.testing.assert_allclose(left[~caught], planned[~caught])
-    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+    assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
 
 
 def test_a_suspension_that_ends_before_it_starts_exits_2(tmp_path: Path) -> None:

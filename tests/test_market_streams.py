@@ -95,7 +95,7 @@ def _times_of(rec: Records, flow_id: str) -> list[tuple[float, ...]]:
         times = [rec.visit_arrive[visits], rec.visit_start[visits], rec.visit_end[visits]]
         times.append(rec.visit_leave[visits])
         row = [plan.depart_hours[i], float(plan.path[i]), *np.concatenate(times)]
-        out.append((*row, rec.arrive_hours[i]))
+        out.append((*row, rec.delivered_hours[i]))
     return out
 
 
@@ -124,7 +124,7 @@ def test_other_traffic_leaves_china_eu_times_unchanged_under_rules_and_blocking(
     assert both.visit_leave is not None
     assert (both.visit_leave > both.visit_end + 1e-9).sum() > 10  # b's room held trains
     other = plan.flow == plan.flow_ids.index("local")
-    assert other.sum() > 400 and np.isfinite(both.arrive_hours[other]).sum() > 400
+    assert other.sum() > 400 and np.isfinite(both.delivered_hours[other]).sum() > 400
     _same(_times_of(both, "transit"), _times_of(alone, "transit"))
 
 

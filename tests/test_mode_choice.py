@@ -194,8 +194,8 @@ def test_saturation_shows_in_the_rail_time_not_only_in_the_backlog() -> None:
         net, rec = simulate(s, replication, 3)
         times = flow_times(net, rec)[("rail-west", "line")]
         assert times.trains_unfinished > 500
-        delivered = ~np.isnan(rec.arrive_hours) & (rec.plan.depart_hours >= rec.warmup_hours)
-        transit = (rec.arrive_hours - rec.plan.depart_hours)[delivered] / 24.0
+        delivered = ~np.isnan(rec.delivered_hours) & (rec.plan.depart_hours >= rec.warmup_hours)
+        transit = (rec.delivered_hours - rec.plan.depart_hours)[delivered] / 24.0
         assert float(transit.mean()) < 0.8 * fluid_days
         measured.append(times.transit_days_mean)
     assert float(np.mean(measured)) == pytest.approx(fluid_days, rel=0.1)

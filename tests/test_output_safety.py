@@ -176,7 +176,7 @@ def test_an_unwritable_destination_fails_before_the_simulation(
     (tmp_path / "file").write_text("not a folder")
     simulated: list[int] = []
     monkeypatch.setattr(
-        "sim.workflow.run.run_replications", lambda *a, **k: simulated.append(1) or []
+        "sim.workflow.lifecycle.replicate", lambda *a, **k: simulated.append(1) or []
     )
     code, text = _run("run", str(scenario_file), "--out", str(tmp_path / "file" / "run"))
     assert code == 2 and "cannot write results" in _one_error_line(text)

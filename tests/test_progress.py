@@ -11,9 +11,9 @@ from plot_fixtures import run_small
 from rich.console import Console
 from typer.testing import CliRunner
 
-from sim.analysis.targets import calibrate
 from sim.cli.app import app
 from sim.cli.progress import progress_bar, shows_progress
+from sim.cli.studies import calibrate
 from sim.report.html import report_steps, write_report
 
 

@@ -14,16 +14,17 @@ import pytest
 from builders import validated
 from typer.testing import CliRunner
 
-from sim.analysis.headline import headline_pair
+from sim.analysis.headline import headline_of
 from sim.analysis.measures import dwell_hours, segment_days, transit_days_between
-from sim.analysis.targets import calibrate
 from sim.cli.app import app
+from sim.cli.studies import calibrate
 from sim.config.loader import load_scenario
 from sim.config.registry import load_headline_registry
 from sim.config.scenario import event_hours
 from sim.engine.metrics import replication_kpis
 from sim.engine.network import build_network
 from sim.engine.replications import simulate
+from sim.workflow.headline import run_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -73,7 +74,7 @@ def test_every_scenario_runs_a_short_horizon(path: Path) -> None:
     kpis = replication_kpis(net, rec)
     assert kpis.corridor["trains_delivered"] > 0
     # conservation: every planned train is delivered or still on its way
-    assert rec.delivered.sum() + np.isnan(rec.arrive_hours).sum() == len(rec.plan)
+    assert rec.delivered.sum() + np.isnan(rec.delivered_hours).sum() == len(rec.plan)
 
 
 def _route_km(path: Path, route: str, start: str | None = None, stop: str | None = None) -> float:
@@ -287,11 +288,13 @@ def test_calibration_targets_hold_at_reduced_size() -> None:
 def test_poland_closure_fills_brest_and_backs_up_the_line() -> None:
     """13 days closed: trains arriving while closed (λ·D) fill Brest's room in each direction,
     the rest are held up the line; all of them are accounted for, and the backlog clears."""
-    h = headline_pair(
-        ROOT / "scenarios/poland_closure_2025.yaml",
-        ROOT / "scenarios/baseline_2025.yaml",  # the same year without the closure
-        "brest",
-        replications=3,
+    h = headline_of(
+        run_pair(
+            ROOT / "scenarios/poland_closure_2025.yaml",
+            ROOT / "scenarios/baseline_2025.yaml",  # the same year without the closure
+            "brest",
+            replications=3,
+        )
     )
     scenario, _ = load_scenario(ROOT / "scenarios/poland_closure_2025.yaml")
     room = scenario.nodes["brest"].room_trains

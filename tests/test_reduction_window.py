@@ -17,10 +17,10 @@ from builders import one_node, validated
 
 from sim.analysis import compare
 from sim.analysis.compare import disrupted_node
-from sim.analysis.disruption import disruption_kpis
 from sim.analysis.headline import Effect, Headline, markdown
 from sim.config.loader import load_scenario
 from sim.config.scenario import Scenario, event_hours
+from sim.engine.disruption import disruption_kpis
 from sim.engine.metrics import replication_kpis
 from sim.engine.network import build_network, closed_windows
 from sim.engine.reduction import (

@@ -294,8 +294,8 @@ def test_failed_and_lost_runs_are_recorded_and_the_sweep_goes_on(
     request = _request(
         scenario_file, tmp_path / "x", vary=("nodes.border.servers=2,3,4",), chunk_size=1
     )
-    request.runner = f"{__name__}:raise_at_three_servers"
     plan = plan_sweep(request)
+    plan.replicate = raise_at_three_servers  # the plan's replication step, a test's stand-in
     summary = run_sweep(plan, tmp_path / "raise", LocalPool(2))
     failures = read_failures(tmp_path / "raise").to_pylist()
     assert [(f["point"], f["replication"]) for f in failures] == [(1, 1)]
@@ -303,7 +303,7 @@ def test_failed_and_lost_runs_are_recorded_and_the_sweep_goes_on(
     assert summary.failures_this_session == 1
     assert read_runs(tmp_path / "raise").num_rows == 8 * KPIS_PER_RUN
 
-    plan.runner = f"{__name__}:die_at_four_servers"
+    plan.replicate = die_at_four_servers
     pool = LocalPool(2, max_attempts=2)
     run_sweep(plan, tmp_path / "die", pool)
     assert pool.replaced == 2  # the dead worker was replaced and the run retried once
@@ -430,8 +430,8 @@ def test_one_sweep_process_per_directory(scenario_file: Path, tmp_path: Path) ->
 
 def test_mode_choice_is_solved_per_point(tmp_path: Path) -> None:
     """A sweep over the sea rate: each point's rail demand comes from its own fixed point."""
-    from sim.choice.fixed_point import with_chosen_demand
     from sim.sweep.plan import point_scenario
+    from sim.workflow.lifecycle import choose
 
     scenario = ROOT / "scenarios" / "examples" / "mode_choice_small.yaml"
     request = SweepRequest(
@@ -458,7 +458,7 @@ def test_mode_choice_is_solved_per_point(tmp_path: Path) -> None:
     # dearer sea: more rail trains (the toy's border saturates, so the rise is bounded)
     assert sum(departed(1)) > 1.05 * sum(departed(0))
     # the rows are those of the point's chosen demand run directly
-    chosen = with_chosen_demand(point_scenario(plan.base, plan.parameters, plan.points[1]))
+    chosen = choose(point_scenario(plan.base, plan.parameters, plan.points[1])).scenario
     direct = run_replication(chosen, 1, plan.root_seed, with_tables=False)
     assert departed(1)[1] == direct.kpis.corridor["trains_departed"]
 
@@ -468,7 +468,7 @@ def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None
     varying the year's sea rate varies the rail demand (not the base file's written flows)."""
     from sim.choice.history_demand import history_teu
     from sim.sweep.plan import point_scenario
-    from sim.workflow.run import RunRequest, prepare
+    from sim.workflow.lifecycle import prepare
 
     plan = plan_sweep(
         SweepRequest(
@@ -483,7 +483,9 @@ def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None
     for v, own in zip(plan.points, (cheap, dear), strict=True):
         cached = point_scenario(plan.base, plan.parameters, v, history_cache=plan.history_cache)
         assert cached.flows == own.flows
-    as_run, raw = prepare(RunRequest(scenario_file=ROOT / "scenarios" / "history" / "2021.yaml"))
+    year = prepare(ROOT / "scenarios" / "history" / "2021.yaml")
+    as_run, raw = year.scenario, year.raw
+    assert raw is not None
     expected = history_teu(as_run, raw)
     assert expected is not None
 
@@ -492,12 +494,12 @@ def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None
 
     assert rail_teu(dear) == pytest.approx(rail_teu(as_run), rel=1e-9)  # 13,693: 2021's own
     # the cheap point carries what the fitted choice gives 2021 with that H2 sea rate
-    cheap_run, cheap_raw = prepare(
-        RunRequest(
-            scenario_file=ROOT / "scenarios" / "history" / "2021.yaml",
-            overrides=("history.sea.half_year_rates_usd_per_feu.1=2000",),
-        )
+    cheap_year = prepare(
+        ROOT / "scenarios" / "history" / "2021.yaml",
+        ("history.sea.half_year_rates_usd_per_feu.1=2000",),
     )
+    cheap_run, cheap_raw = cheap_year.scenario, cheap_year.raw
+    assert cheap_raw is not None
     assert history_teu(cheap_run, cheap_raw) is not None
     assert rail_teu(cheap) == pytest.approx(rail_teu(cheap_run), rel=1e-9)
     assert rail_teu(cheap) < rail_teu(dear) - 1000.0  # cheaper sea in H2: less rail

@@ -1,12 +1,10 @@
 """The headline table: every shipped scenario against its baseline, as paired differences.
 
-Which scenarios, against which baselines and at which node, is data: the registry
-``params/headline/registry.yaml`` (sim/config/registry.py).
-
-Each scenario is run next to its baseline with the scenario's own calendar, horizon and root
-seed, so both share common random numbers wherever they share elements (same flows, nodes,
-links): the differences are paired and their intervals are tight. The table is Markdown, to
-paste into docs/findings.md; the command that produced it is printed under it.
+The runs are the workflow's (:mod:`sim.workflow.headline`: each registry scenario next to
+its aligned baseline, common random numbers, the disruption figures read where the
+replications ran); this module reads the two outcomes into the paired effects and the
+Markdown table, to paste into docs/findings.md; the command that produced it is printed
+under it.
 """
 
 from __future__ import annotations
@@ -14,20 +12,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.analysis.disruption import DISRUPTION_KEYS, run_with_disruption
-from sim.choice.fixed_point import Iteration, with_chosen_demand
-from sim.choice.history_demand import DemandChange, demand_change, with_history_demand
-from sim.config.loader import RawScenario, load_scenario
-from sim.config.registry import load_headline_registry
-from sim.config.scenario import Scenario
-from sim.engine.replications import ReplicationOutput, run_replications
+from sim.engine.disruption import DISRUPTION_KEYS
 from sim.formatting import format_signed
-from sim.progress import Step
 from sim.stats import Estimate, estimate
+
+if TYPE_CHECKING:  # read, never run, here: the runs are the workflow's
+    from sim.choice.history_demand import DemandChange
+    from sim.engine.replications import ReplicationOutput
+    from sim.workflow.headline import PairRun
 
 
 @dataclass(frozen=True)
@@ -50,25 +46,8 @@ class Headline:
     wait_hours: Effect
     busiest_node: str  # the most utilised capacity-limited node in the scenario
     busiest_utilisation: float
-    disruption: dict[str, float] = field(default_factory=dict)  # sim/analysis/disruption.py, means
+    disruption: dict[str, float] = field(default_factory=dict)  # sim/engine/disruption.py, means
     rail_demand: DemandChange | None = None  # the demand ensemble's change, both history years
-
-
-def _aligned(
-    scenario: Scenario, baseline_file: Path, history_params: Path | None
-) -> tuple[Scenario, Scenario, RawScenario]:
-    """The baseline with the scenario's run settings (calendar, horizon, warm-up, seed): as
-    it runs (with a history year's demand), as loaded, and its document."""
-    run = scenario.run
-    values = {
-        "run.start_date": run.start_date.isoformat(),
-        "run.warmup_days": run.warmup_days,
-        "run.horizon_days": run.horizon_days,
-        "run.seed": run.seed,
-        "run.replications": run.replications,
-    }
-    baseline, raw = load_scenario(baseline_file, values=values)
-    return with_history_demand(baseline, raw, history_params), baseline, raw
 
 
 def _effect(base: Sequence[float], scen: Sequence[float], confidence: float) -> Effect:
@@ -79,40 +58,14 @@ def _effect(base: Sequence[float], scen: Sequence[float], confidence: float) -> 
     )
 
 
-def headline_pair(
-    scenario_file: Path,
-    baseline_file: Path,
-    node_id: str,
-    replications: int,
-    horizon_days: float | None = None,
-    workers: int = 1,
-    on_step: Step | None = None,
-    history_params: Path | None = None,
-) -> Headline:
-    """Run a scenario and its aligned baseline; the paired effects on the headline KPIs.
-    ``on_step`` hears of each mode-choice iteration and each of the two runs; a history year
-    takes its demand from ``history_params`` when given (else from its own ``history.params``)."""
-    step = on_step or (lambda note: None)
-
-    def iteration(it: Iteration) -> None:
-        step(f"{scenario_file.stem}: mode choice iteration {it.iteration}, gap {it.gap:.3f}")
-
-    values: dict[str, object] = {"run.replications": replications}
-    if horizon_days is not None:
-        values["run.horizon_days"] = horizon_days
-    loaded, raw = load_scenario(scenario_file, values=values)
-    scenario = with_history_demand(loaded, raw, history_params)  # a history year: the fit's
-    baseline, baseline_loaded, baseline_raw = _aligned(scenario, baseline_file, history_params)
-    # the ensemble's interval of the change in rail demand (history years of one ensemble)
-    rail_demand = demand_change(loaded, raw, baseline_loaded, baseline_raw, history_params)
-    # rail demand from the mode choice, if on
-    scenario = with_chosen_demand(scenario, workers, iteration)
-    baseline = with_chosen_demand(baseline, workers, iteration)
-    seed, conf = scenario.run.seed, scenario.run.confidence
-    scen, hit = run_with_disruption(scenario, replications, seed, node_id, baseline, workers)
-    step(f"{scenario.name}: {replications} replications")
-    base = run_replications(baseline, replications, seed, workers=workers, with_tables=False)
-    step(f"{baseline.name}: {replications} replications")
+def headline_of(pair: PairRun) -> Headline:
+    """The paired effects on the headline KPIs of a scenario run next to its baseline
+    (:func:`sim.workflow.headline.run_pair`)."""
+    node_id = pair.node
+    scenario = pair.scenario.scenario
+    scen, base = pair.scenario.outputs, pair.baseline.outputs
+    hit = [probed[0] for probed in pair.scenario.probes]
+    conf = scenario.run.confidence
 
     def corridor(outs: list[ReplicationOutput], kpi: str) -> list[float]:
         return [o.kpis.corridor[kpi] for o in outs]
@@ -128,7 +81,7 @@ def headline_pair(
 
     return Headline(
         scenario=scenario.name,
-        baseline=baseline.name,
+        baseline=pair.baseline.scenario.name,
         transit_days=_effect(
             corridor(base, "transit_days_mean"), corridor(scen, "transit_days_mean"), conf
         ),
@@ -143,41 +96,13 @@ def headline_pair(
         busiest_node=busiest,
         busiest_utilisation=utilisation[busiest],
         disruption={k: _nanmean([d[k] for d in hit]) for k in DISRUPTION_KEYS},
-        rail_demand=rail_demand,
+        rail_demand=pair.rail_demand,
     )
 
 
 def _nanmean(values: Sequence[float]) -> float:
     x = np.asarray(values, dtype=float)
     return math.nan if np.isnan(x).all() else float(np.nanmean(x))
-
-
-def headlines(
-    folder: Path,
-    replications: int,
-    horizon_days: float | None = None,
-    workers: int = 1,
-    only: Sequence[str] = (),
-    on_step: Step | None = None,
-    history_params: Path | None = None,
-) -> list[Headline]:
-    """Every pair of the headline registry (``params/headline/registry.yaml`` of the project
-    that holds ``folder``; or ``only`` those scenarios), by file name under ``folder``;
-    ``on_step`` and ``history_params`` as in headline_pair."""
-    pairs = [p for p in load_headline_registry(folder) if not only or p.scenario in only]
-    return [
-        headline_pair(
-            folder / f"{p.scenario}.yaml",
-            folder / f"{p.baseline}.yaml",
-            p.node,
-            replications,
-            horizon_days,
-            workers,
-            on_step,
-            history_params,
-        )
-        for p in pairs
-    ]
 
 
 def _num(x: float, digits: int = 1) -> str:

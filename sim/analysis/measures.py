@@ -79,7 +79,7 @@ def transit_days_between(
     origin_ok = np.asarray([country[p.nodes[0]] in origin_countries for p in net.paths])
     dest_ok = np.asarray([country[p.nodes[-1]] in destination_countries for p in net.paths])
     path = rec.plan.path
-    arrived = rec.arrive_hours
+    arrived = rec.delivered_hours
     keep = (
         origin_ok[path]
         & dest_ok[path]

@@ -135,7 +135,7 @@ def service_transit_days(net: Network, rec: Records, origin: str, destination: s
     a, b = ids.index(origin), ids.index(destination)
     ends = [(p.nodes[0], p.nodes[-1]) for p in net.paths]
     mine = np.asarray([e == (a, b) for e in ends], dtype=bool)[rec.plan.path]
-    arrived = rec.arrive_hours
+    arrived = rec.delivered_hours
     mine &= (arrived >= rec.warmup_hours) & (arrived <= rec.end_hours)
     if not mine.any():
         return math.nan

@@ -6,7 +6,10 @@ measure computed from one replication's records. The targets are data: a baselin
 are run with several replications; a target is met when the mean across replications lies
 inside its band (the 95 % interval is printed next to it so a reader sees how sure that is).
 The measures are small functions of the records (a segment's transit from the visit times, a
-node's dwell), so they are tested on their own and can be reused by other reports.
+node's dwell), so they are tested on their own and can be reused by other reports. The runs
+are the workflow's one lifecycle (history demand, mode choice, replications: the same as
+``corridor run``); :class:`TargetProbe` reads the measures where each replication ran, and
+:func:`sim.cli.studies.calibrate` strings the two together.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,16 +34,17 @@ from sim.analysis.measures import (
     transit_mean,
 )
 from sim.analysis.observed import measure as observed_measure
-from sim.choice.fit import observed_rail_share
-from sim.choice.fixed_point import Iteration, solve
-from sim.config.loader import load_scenario
+from sim.config.mode_choice import ModeChoice
 from sim.config.observed import Observed
 from sim.config.registry import TargetSpec, load_targets
 from sim.config.scenario import Scenario
-from sim.engine.metrics import replication_kpis
-from sim.engine.replications import simulate
-from sim.progress import Step
 from sim.stats import Estimate, estimate
+
+if TYPE_CHECKING:  # read, never run, here: the runs are the workflow's
+    from sim.choice.fixed_point import Solution
+    from sim.engine.metrics import ReplicationKpis
+    from sim.engine.network import Network
+    from sim.engine.records import Records
 
 DEFAULT_BASELINES = (Path("scenarios/baseline_2019.yaml"), Path("scenarios/baseline_2023.yaml"))
 """The shipped baselines ``corridor calibrate`` runs when no file is given (relative paths)."""
@@ -137,7 +142,7 @@ def baseline_targets(path: Path, scenario: Scenario) -> list[Target]:
     ]
 
 
-# --- running ---------------------------------------------------------------------------------
+# --- reading the runs ------------------------------------------------------------------------
 
 
 @dataclass
@@ -167,54 +172,59 @@ class Report:
         return all(r.ok is not False for r in self.rows)
 
 
-def calibrate_scenario(
-    path: Path,
-    replications: int,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    on_step: Step | None = None,
-) -> list[Row]:
-    """Run one baseline ``replications`` times and estimate each of its targets; ``on_step``
-    hears of each replication and each mode-choice iteration."""
-    extra: dict[str, object] = {}
-    if horizon_days is not None:
-        extra["run.horizon_days"] = horizon_days
-    scenario, _ = load_scenario(path, values=extra)
-    root = scenario.run.seed if seed is None else seed
-    known = baseline_targets(path, scenario)
-    targets = [t for t in [*known, *observed_targets(scenario)] if t.measure is not None]
-    values: list[list[float]] = [[] for _ in targets]
-    for r in range(replications):
-        net, rec = simulate(scenario, r, root)
-        kpis = replication_kpis(net, rec)
-        for i, t in enumerate(targets):
+@dataclass(frozen=True)
+class TargetProbe:
+    """A scenario's targets as a probe of its run (:class:`sim.engine.replications.Job`):
+    each measure read from a replication's records where it ran."""
+
+    targets: tuple[Target, ...]
+
+    def __call__(
+        self, scenario: Scenario, net: Network, rec: Records, kpis: ReplicationKpis
+    ) -> list[float]:
+        values = []
+        for t in self.targets:
             assert t.measure is not None
-            values[i].append(t.measure(scenario, net, rec, kpis))
-        if on_step is not None:
-            on_step(f"{scenario.name}: replication {r}")
-    conf = scenario.run.confidence
-    rows = [Row(scenario.name, t, estimate(v, conf)) for t, v in zip(targets, values, strict=True)]
-    share = rail_share_row(scenario, root, on_step)
-    return rows if share is None else [*rows, share]
+            values.append(t.measure(scenario, net, rec, kpis))
+        return values
 
 
-def rail_share_row(scenario: Scenario, seed: int, on_step: Step | None = None) -> Row | None:
-    """The baseline's rail share of the China–EU container market at the congestion fixed
-    point, with the shipped constants, against the observed share (V3/V7 over the market)."""
-    if scenario.mode_choice is None or scenario.mode_choice.observed_rail_teu_per_year is None:
-        return None
-    mc, target = observed_rail_share(scenario)
-    observed = scenario.mode_choice.observed_rail_teu_per_year
-
-    def iteration(it: Iteration) -> None:
-        if on_step is not None:
-            on_step(f"{scenario.name}: mode choice iteration {it.iteration}, gap {it.gap:.3f}")
-
-    solution = solve(
-        scenario.model_copy(update={"mode_choice": mc.model_copy(update={"enabled": True})}),
-        seed,
-        on_iteration=iteration,
+def target_probe(path: Path, scenario: Scenario) -> TargetProbe:
+    """The targets a scenario is measured on: its baseline's file and its ``observed:``
+    block, those measured on the records (the rail share is measured at the fixed point)."""
+    known = baseline_targets(path, scenario)
+    return TargetProbe(
+        tuple(t for t in [*known, *observed_targets(scenario)] if t.measure is not None)
     )
+
+
+def rows_of(scenario: Scenario, probe: TargetProbe, measured: Sequence[list[float]]) -> list[Row]:
+    """Each target's estimate across replications, ``measured`` being the probe's values per
+    replication (an outcome's ``probes``)."""
+    conf = scenario.run.confidence
+    return [
+        Row(scenario.name, t, estimate([m[i] for m in measured], conf))
+        for i, t in enumerate(probe.targets)
+    ]
+
+
+def share_choice(scenario: Scenario) -> ModeChoice | None:
+    """The mode choice switched on, to measure a baseline's rail share at its fixed point
+    (None when the baseline has no observed rail volume to meet)."""
+    mc = scenario.mode_choice
+    if mc is None or mc.observed_rail_teu_per_year is None:
+        return None
+    return mc.model_copy(update={"enabled": True})
+
+
+def rail_share_row(scenario: Scenario, solution: Solution) -> Row:
+    """The baseline's rail share of the China–EU container market at the congestion fixed
+    point (``solution``, solved with :func:`share_choice`), against the observed share
+    (V3/V7 over the market)."""
+    mc = scenario.mode_choice
+    assert mc is not None  # share_choice found it
+    observed, target = mc.observed_rail_teu_per_year, mc.observed_rail_share()
+    assert observed is not None and target is not None
     share = float(solution.model.rail_share(solution.shares))
     band = mc.calibration_tolerance * target
     check = Target(
@@ -227,19 +237,6 @@ def rail_share_row(scenario: Scenario, seed: int, on_step: Step | None = None) -
         "fraction",
     )
     return Row(scenario.name, check, Estimate(share, math.nan, math.nan, 1))
-
-
-def calibrate(
-    files: Sequence[Path],
-    replications: int,
-    seed: int | None = None,
-    horizon_days: float | None = None,
-    on_step: Step | None = None,
-) -> Report:
-    report = Report(replications=replications, seed=seed or 0, horizon_days=horizon_days or 0)
-    for path in files:
-        report.rows.extend(calibrate_scenario(path, replications, seed, horizon_days, on_step))
-    return report
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -15,32 +15,26 @@ for the Middle Corridor.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.choice import kernel as K
-from sim.choice.ensemble import EnsembleRun, YearPrediction, predict_year, run
+from sim.choice.ensemble import EnsembleRun, YearPrediction
 from sim.choice.history import NO_CLOSURE, Chain, ClosureSplit
-from sim.choice.history_demand import china_eu_flows, is_westbound, share_1520, with_rail_demand
-from sim.choice.network_years import chain_of
-from sim.choice.year_chain import HistoryYearFile, history_chain
+from sim.choice.history_demand import china_eu_flows, is_westbound, share_1520
+from sim.choice.year_chain import HistoryYearFile
 from sim.config.scenario import Scenario
-from sim.engine.replications import run_replication
-from sim.executors import map_ordered
-from sim.stats import Estimate, estimate
+from sim.stats import Estimate
 
 if TYPE_CHECKING:  # the assessment comes from the caller (sim.choice.demand_fit.assess)
     from sim.choice.demand_fit import Assessment
+    from sim.engine.replications import ReplicationOutput
 
 
-def _delivered_1520(args: tuple[Scenario, int, int]) -> tuple[float, float]:
+def delivered_1520(s: Scenario, out: ReplicationOutput) -> tuple[float, float]:
     """TEU per year delivered on 1520 routes in one replication, per direction."""
-    s, replication, seed = args
-    out = run_replication(s, replication, seed, with_tables=False)
     per_year = 365.0 / s.run.horizon_days
     teu = [0.0, 0.0]
     china_eu = china_eu_flows(s)
@@ -106,80 +100,12 @@ class Backtest:
     assessment: Assessment
 
 
-def _quantile_draws(er: EnsembleRun, year: int, n: int) -> list[int]:
+def quantile_draws(er: EnsembleRun, year: int, n: int) -> list[int]:
     """``n`` ensemble draws at evenly spaced quantiles of the year's choice total."""
     t = er.teu(year)
     total = t[:, 0] + t[:, 1]
     order = np.argsort(total, kind="stable")
     return [int(order[min(len(order) - 1, int((k + 0.5) / n * len(order)))]) for k in range(n)]
-
-
-def backtest(
-    history: Path,
-    assessment: Assessment,
-    replications: int,
-    workers: int = 1,
-    horizon_days: float | None = None,
-    years: Sequence[int] = (),
-    draws: int = 0,
-) -> Backtest:
-    """Simulate every year (or ``years``) at the ensemble's median demand; one row per year.
-    ``draws`` > 0 also takes that many ensemble draws of each predicted year (at evenly
-    spaced quantiles of its choice) through the simulation, one replication each with the
-    year's seed (common random numbers: the draws differ only in their demand)."""
-    files = history_chain(history)
-    a = assessment
-    ens = a.ensemble
-    chain = chain_of(history, ens.members[0].model.assumptions)
-    er = run(ens, chain, 2000, ens.ensemble.seed)
-    rows = []
-    for f in files:
-        y = f.history.year
-        if years and y not in years:
-            continue
-        pred = predict_year(ens, er, y, ens.ensemble.seed)
-        s = with_rail_demand(f.scenario, pred.demand_teu)
-        if horizon_days is not None:
-            s = s.model_copy(
-                update={"run": s.run.model_copy(update={"horizon_days": horizon_days})}
-            )
-        jobs = [(s, k, s.run.seed) for k in range(replications)]
-        reps = list(map_ordered(_delivered_1520, jobs, workers))
-        obs = ens.observed.years.get(y)
-        through: Estimate | None = None
-        draw_totals: tuple[float, ...] = ()
-        if draws > 0 and obs is None:
-            picks = _quantile_draws(er, y, draws)
-            teu = er.teu(y)
-            sims = [with_rail_demand(f.scenario, (teu[i, 0], teu[i, 1])) for i in picks]
-            if horizon_days is not None:
-                sims = [
-                    x.model_copy(
-                        update={"run": x.run.model_copy(update={"horizon_days": horizon_days})}
-                    )
-                    for x in sims
-                ]
-            done = list(map_ordered(_delivered_1520, [(x, 0, x.run.seed) for x in sims], workers))
-            draw_totals = tuple(w + e for w, e in done)
-            through = estimate(list(draw_totals))
-        rows.append(
-            YearRow(
-                year=y,
-                inputs=inputs_summary(f, chain),
-                prediction=pred,
-                simulated=(
-                    estimate([w for w, _ in reps]),
-                    estimate([e for _, e in reps]),
-                    estimate([w + e for w, e in reps]),
-                ),
-                observed_total=obs.total_teu if obs else None,
-                observed_westbound_share=obs.westbound_share if obs else None,
-                closure=er.closure(y),
-                through_simulation=through,
-                draw_totals=draw_totals,
-            )
-        )
-    return Backtest(rows, a)
 
 
 def _k(x: float) -> str:

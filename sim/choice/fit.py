@@ -70,8 +70,9 @@ def observed_rail_share(s: Scenario) -> tuple[ModeChoice, float]:
         raise ConfigError(
             s.name, ("mode_choice", "observed_rail_teu_per_year"), "needed to calibrate"
         )
-    total = sum(sum(c.teu_per_year.values()) for c in mc.classes.values())
-    return mc, mc.observed_rail_teu_per_year / total
+    share = mc.observed_rail_share()
+    assert share is not None
+    return mc, share
 
 
 def calibrate(

@@ -19,7 +19,8 @@ The fixed point of "shares given times" and "times given shares":
 
 A route that saturates cannot hide: its queued trains make the measured time grow, its cost
 rises and demand moves to the other options until the times and the shares agree. The
-final run (full replications, with tables) simulates the converged demand.
+final run (full replications, with tables) simulates the converged demand: it is the run's
+lifecycle's (:mod:`sim.workflow.lifecycle`), like every other run.
 """
 
 from __future__ import annotations
@@ -36,10 +37,8 @@ from sim.choice.logit import Regime, class_shares, generalised_cost_usd, regimes
 from sim.choice.rail_times import FlowTimes, flow_times, nominal_transit_days
 from sim.config.mode_choice import ModeChoice, When, carriers
 from sim.config.scenario import Scenario, event_hours
-from sim.engine.metrics import replication_kpis
 from sim.engine.network import build_network
-from sim.engine.replications import ReplicationOutput, simulate
-from sim.engine.tables import timeseries_columns, train_columns, visit_columns
+from sim.engine.replications import simulate
 from sim.executors import map_ordered
 
 FloatArray = NDArray[np.float64]
@@ -238,21 +237,6 @@ def _measure_one(args: tuple[Scenario, int, int]) -> Measures:
     return flow_times(net, rec)
 
 
-def _final_one(args: tuple[Scenario, int, int]) -> tuple[ReplicationOutput, Measures]:
-    """What ``runner.run_replication`` does, plus the rail times, from one simulation."""
-    scenario, replication, seed = args
-    started = time.perf_counter()
-    net, rec = simulate(scenario, replication, seed)
-    out = ReplicationOutput(replication, replication_kpis(net, rec), trains=len(rec.plan))
-    out.tables = {
-        "trains": train_columns(net, rec, replication),
-        "visits": visit_columns(net, rec, replication),
-        "timeseries": timeseries_columns(net, rec, replication),
-    }
-    out.wall_seconds = time.perf_counter() - started
-    return out, flow_times(net, rec)
-
-
 def measure(scenario: Scenario, replications: int, seed: int, workers: int = 1) -> list[Measures]:
     """Rail times per flow of replications 0..n-1 (no KPIs, no tables)."""
     jobs = [(scenario, r, seed) for r in range(replications)]
@@ -339,39 +323,3 @@ def _step(
     if float((gap * previous).sum()) < 0:  # overshot: the fixed point is behind us
         return last / 2
     return min(mc.damping, last * 1.5)
-
-
-def run_final(
-    solution: Solution,
-    scenario: Scenario,
-    replications: int,
-    seed: int,
-    workers: int = 1,
-    on_done: Callable[[ReplicationOutput], None] | None = None,
-) -> tuple[Scenario, list[ReplicationOutput], list[Measures]]:
-    """The full run (KPIs and tables) at the converged demand."""
-    solved = solution.model.scenario_with(scenario, solution.shares)
-    jobs = [(solved, r, seed) for r in range(replications)]
-    outputs: list[ReplicationOutput] = []
-    measures: list[Measures] = []
-    for out, m in map_ordered(_final_one, jobs, workers):
-        outputs.append(out)
-        measures.append(m)
-        if on_done:
-            on_done(out)
-    return solved, outputs, measures
-
-
-def with_chosen_demand(
-    scenario: Scenario,
-    workers: int = 1,
-    on_iteration: Callable[[Iteration], None] | None = None,
-) -> Scenario:
-    """The scenario with its rail demand set by the mode choice (solved to the fixed point),
-    or unchanged when the choice is absent or off: for front ends that run replications
-    themselves (comparisons, sweeps) rather than through :func:`sim.workflow.run.execute`."""
-    mc = scenario.mode_choice
-    if mc is None or not mc.enabled:
-        return scenario
-    solution = solve(scenario, scenario.run.seed, workers, on_iteration)
-    return solution.model.scenario_with(scenario, solution.shares)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +24,9 @@ from numpy.typing import NDArray
 from sim.config.scenario import Scenario
 from sim.engine.network import Network
 from sim.engine.records import Records
+
+if TYPE_CHECKING:  # the probe's signature
+    from sim.engine.metrics import ReplicationKpis
 
 FloatArray = NDArray[np.float64]
 
@@ -154,8 +158,8 @@ def flow_times(net: Network, rec: Records) -> dict[tuple[str, str], FlowTimes]:
     plan = rec.plan
     w0, w1 = rec.warmup_hours, rec.end_hours
     departed = (plan.depart_hours >= w0) & (plan.depart_hours < w1)
-    transit_hours = rec.arrive_hours - plan.depart_hours
-    unfinished = np.isnan(rec.arrive_hours)
+    transit_hours = rec.delivered_hours - plan.depart_hours
+    unfinished = np.isnan(rec.delivered_hours)
     if unfinished.any():
         tables = _path_tables(net, plan.type_names)
         backlogs = _backlogs(net, rec)
@@ -166,7 +170,7 @@ def flow_times(net: Network, rec: Records) -> dict[tuple[str, str], FlowTimes]:
                 rec, int(i), tables[path], slot, net.paths[path].nodes, backlogs
             )
             transit_hours[i] = (w1 - plan.depart_hours[i]) + left
-    delivered_in_window = (rec.arrive_hours >= w0) & (rec.arrive_hours <= w1)
+    delivered_in_window = (rec.delivered_hours >= w0) & (rec.delivered_hours <= w1)
     route_of = np.asarray([p.route_id for p in net.paths], dtype=object)[plan.path]
     out = {}
     for (fid, rid), mine in _carriers(plan.flow_ids, plan.flow, route_of):
@@ -179,6 +183,14 @@ def flow_times(net: Network, rec: Records) -> dict[tuple[str, str], FlowTimes]:
             teu_delivered=float(plan.teu[mine & delivered_in_window].sum()),
         )
     return out
+
+
+def flow_times_probe(
+    scenario: Scenario, net: Network, rec: Records, kpis: ReplicationKpis
+) -> dict[tuple[str, str], FlowTimes]:
+    """:func:`flow_times` as a probe of a run (:class:`sim.engine.replications.Job`): the mode
+    choice's reading of each replication of its final run, taken where it ran."""
+    return flow_times(net, rec)
 
 
 def nominal_transit_days(s: Scenario, net: Network, fid: str, rid: str) -> float:

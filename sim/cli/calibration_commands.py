@@ -27,7 +27,8 @@ def calibrate(
 ) -> None:
     """Run the baselines and the scenarios with `observed:` targets against them; exit 1 if one
     is missed."""
-    from sim.analysis.targets import calibrate, default_files, markdown
+    from sim.analysis.targets import default_files, markdown
+    from sim.cli.studies import calibrate
 
     chosen = files or default_files()
     with user_errors(), progress_bar(err, "calibrate", None, quiet) as step:
@@ -56,11 +57,12 @@ def headline(
     ] = None,
 ) -> None:
     """Every shipped scenario against its baseline (paired), as a Markdown table."""
-    from sim.analysis.headline import headlines, markdown
+    from sim.analysis.headline import headline_of, markdown
+    from sim.workflow.headline import run_pairs
 
     # runs and mode-choice iterations: the count is not known in advance
     with user_errors(), progress_bar(err, "headline", None, quiet) as step:
-        rows = headlines(
+        pairs = run_pairs(
             folder,
             replications,
             horizon_days,
@@ -69,6 +71,7 @@ def headline(
             step,
             history_params,
         )
+        rows = [headline_of(pair) for pair in pairs]  # the runs, read
     out.print(markdown(rows), markup=False, highlight=False, soft_wrap=True)
     seeds = "each scenario's run.seed, shared with its baseline"
     out.print(

@@ -144,9 +144,9 @@ def backtest(
 ) -> None:
     """Every history year at the ensemble's demand, simulated, against Y1/Y2 with the
     ensemble's intervals in and out of sample; 2024–25 predicted."""
-    from sim.choice.backtest import backtest as run_backtest
     from sim.choice.backtest import markdown
     from sim.choice.demand_fit import assess, coverage_table, fitted_years
+    from sim.workflow.backtest import backtest as run_backtest
 
     with _user_errors():
         started = time.perf_counter()

@@ -335,11 +335,18 @@ def load_scenario(
     return validate_raw(raw), raw
 
 
-def with_values(raw: RawScenario, values: Mapping[str, Any]) -> Scenario:
-    """A loaded document with more typed values set, validated, the document left as it was
-    (one read of the files for many variants of a scenario: a run's draws)."""
+def with_values(
+    raw: RawScenario, values: Mapping[str, Any], overrides: Iterable[str] = ()
+) -> Scenario:
+    """A loaded document with ``--set`` overrides and typed values set, validated, the
+    document left as it was (one read of the files for many variants of a scenario: a run's
+    draws, a scenario in memory given overrides)."""
     variant = RawScenario(copy.deepcopy(raw.data), dict(raw.origin), raw.main_file, raw.own_keys)
     changed: list[Path_] = []
+    for text in overrides:
+        key, value = parse_override(text)
+        apply_override(variant, key, value, f"--set {text}", create=wants_new(text))
+        changed.append(key)
     for dotted, value in values.items():
         key, _ = parse_override(f"{dotted}=0")
         apply_override(variant, key, value, f"{dotted}={value}", create=wants_new(dotted))

@@ -140,6 +140,14 @@ class ModeChoice(_Strict):
             raise ValueError("classes: total teu_per_year must be > 0")
         return self
 
+    def observed_rail_share(self) -> float | None:
+        """The rail share the calibration must reproduce: the observed rail TEU over the
+        market of the classes (None without an observed volume)."""
+        if self.observed_rail_teu_per_year is None:
+            return None
+        total = sum(sum(c.teu_per_year.values()) for c in self.classes.values())
+        return self.observed_rail_teu_per_year / total
+
     def directions(self) -> list[str]:
         """Directions in a stable order (first appearance across classes)."""
         seen: dict[str, None] = {}

@@ -40,7 +40,9 @@ class UncertainInput(BaseModel):
     paths: tuple[str, ...] = Field(min_length=1, max_length=100)
     range: tuple[float, float] | None = None
     factor: tuple[float, float] | None = None
-    border: bool = False  # a border parameter: the border posterior's draws replace it
+    posterior: str | None = None
+    """The border posterior's parameter that replaces this input where a posterior is shipped
+    (``lambda`` for A34's λ): its prior range is used only until then."""
 
     @field_validator("paths")
     @classmethod

@@ -72,7 +72,7 @@ def market_kpis(s: Scenario, rec: Records) -> dict[str, dict[str, float]]:
         return {}
     plan = rec.plan
     w0, w1 = rec.warmup_hours, rec.end_hours
-    arrived = rec.arrive_hours
+    arrived = rec.delivered_hours
     delivered = (arrived >= w0) & (arrived <= w1)
     departed = (plan.depart_hours >= w0) & (plan.depart_hours < w1)
     still = np.isnan(arrived)

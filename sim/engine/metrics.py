@@ -49,7 +49,7 @@ def replication_kpis(net: Network, rec: Records) -> ReplicationKpis:
     w0, w1 = rec.warmup_hours, rec.end_hours
     horizon_days = (w1 - w0) / 24.0
     plan = rec.plan
-    arrived = rec.arrive_hours
+    arrived = rec.delivered_hours
     china_eu = china_eu_trains(rec)
     in_window = (arrived >= w0) & (arrived <= w1)
     transit_days = (arrived - plan.depart_hours) / 24.0

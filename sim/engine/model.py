@@ -88,7 +88,7 @@ class CorridorModel:
         self._v_arrive = _float_view(self.records.visit_arrive)
         self._v_start = _float_view(self.records.visit_start)
         self._v_end = _float_view(self.records.visit_end)
-        self._v_delivered = _float_view(self.records.arrive_hours)
+        self._v_delivered = _float_view(self.records.delivered_hours)
         self._markets = market_slots(plan)
         slots, self._slots_per_market = sampler_slots(plan)
         self._slots = slots.tolist()
@@ -103,7 +103,7 @@ class CorridorModel:
             for direction, schedule in node.direction_schedules.items():
                 first = schedule.servers[0]
                 pool = TrackPool(self.env, UNLIMITED if first is None else first)
-                split = Station(pool, station.samplers, schedule.handling_factor[0])
+                split = Station(pool, station.handling_hours_by_slot, schedule.handling_factor[0])
                 by_direction[(node.index, direction)] = split
                 self._split.append((schedule, split))
         self._by_direction = by_direction
@@ -136,30 +136,30 @@ class CorridorModel:
             pool = TrackPool(self.env, UNLIMITED if first is None else first)
         # per market (China–EU first): index 0 serves trains without a type (-1), index k+1
         # serves type_names[k]; market m's block starts at m × (types + 1)
-        samplers: list[Callable[[], float]] = []
+        handling_hours_by_slot: list[Callable[[], float]] = []
         for m, market in enumerate(self._markets):
             tag = () if m == 0 else ("market", market)
             untyped = BufferedSampler(node.handling, streams.rng("handling", node.id, *tag)).draw
-            samplers.append(untyped)
+            handling_hours_by_slot.append(untyped)
             for name in self.plan.type_names:
                 dist = node.handling_by_type.get(name)
                 if dist is None:
-                    samplers.append(untyped)
+                    handling_hours_by_slot.append(untyped)
                 else:
                     rng = streams.rng("handling", node.id, name, *tag)
-                    samplers.append(BufferedSampler(dist, rng).draw)
-        return Station(pool, samplers, node.schedule.handling_factor[0])
+                    handling_hours_by_slot.append(BufferedSampler(dist, rng).draw)
+        return Station(pool, handling_hours_by_slot, node.schedule.handling_factor[0])
 
     def _track(self, link: LinkPlan, streams: Streams) -> Track:
         pool = None
         if link.needs_pool:
             first = link.schedule.servers[0]
             pool = TrackPool(self.env, UNLIMITED if first is None else first)
-        samples = [
+        travel_hours_by_market = [
             _travel_sampler(link, streams.rng("travel", link.id, *(("market", m) if i else ())))
             for i, m in enumerate(self._markets)
         ]
-        return Track(pool, samples, link.schedule.handling_factor[0])
+        return Track(pool, travel_hours_by_market, link.schedule.handling_factor[0])
 
     def run(self) -> Records:
         env = self.env
@@ -262,7 +262,7 @@ class CorridorModel:
             pool = station.pool
             if pool is None:
                 v_start[k] = now
-                handling = station.samplers[slot]() * station.factor
+                handling = station.handling_hours_by_slot[slot]() * station.factor
                 if handling > 0.0:
                     yield timeout(handling)
                     now += handling
@@ -272,7 +272,7 @@ class CorridorModel:
                     yield wait
                     now = env.now
                 v_start[k] = now
-                handling = station.samplers[slot]() * station.factor
+                handling = station.handling_hours_by_slot[slot]() * station.factor
                 yield timeout(handling)
                 now += handling
                 if nxt is None:  # no room to wait for downstream: the server is free now
@@ -294,7 +294,7 @@ class CorridorModel:
             if track is not None:
                 pool = track.pool
                 if pool is None:
-                    travel = track.samples[market]() * track.factor
+                    travel = track.travel_hours_by_market[market]() * track.factor
                     yield timeout(travel)
                     now += travel
                 else:
@@ -302,7 +302,7 @@ class CorridorModel:
                     if wait is not None:
                         yield wait
                         now = env.now
-                    travel = track.samples[market]() * track.factor
+                    travel = track.travel_hours_by_market[market]() * track.factor
                     yield timeout(travel)
                     now += travel
                     pool.release()

@@ -26,7 +26,7 @@ class Records:
     """Times are simulation hours (t=0 is the start of the warm-up)."""
 
     plan: TrainPlan
-    arrive_hours: FloatArray  # per train: end of service at the destination
+    delivered_hours: FloatArray  # per train: end of service at its destination; NaN if never
     visit_offset: NDArray[np.int64]  # per train (+1): first visit slot of train i
     visit_train: IntArray
     visit_node: IntArray
@@ -58,7 +58,7 @@ class Records:
         nan = np.full(total, np.nan)
         return cls(
             plan=plan,
-            arrive_hours=np.full(n, np.nan),
+            delivered_hours=np.full(n, np.nan),
             visit_offset=offset,
             visit_train=visit_train,
             visit_node=visit_node,
@@ -72,7 +72,7 @@ class Records:
 
     @property
     def delivered(self) -> NDArray[np.bool_]:
-        return ~np.isnan(self.arrive_hours)
+        return ~np.isnan(self.delivered_hours)
 
     def visits_at(self, node: int) -> NDArray[np.intp]:
         """Indices of the visits to ``node``, in visit-slot order.

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -36,6 +37,8 @@ from sim.kpis import (
 )
 from sim.stats import estimate
 
+T = TypeVar("T")
+
 
 @dataclass
 class ReplicationOutput:
@@ -54,27 +57,48 @@ def simulate(scenario: Scenario, replication: int, seed: int) -> tuple[Network, 
     return net, CorridorModel(net, plan, streams).run()
 
 
+Probe = Callable[[Scenario, Network, Records, ReplicationKpis], T]
+"""A reading of one replication's records taken where it ran (in the worker), beside its KPIs:
+what a caller needs of the records that the KPIs do not hold (the rail times of the mode
+choice, the calibration targets, the disruption figures). Module-level functions or
+picklable objects when replications run in processes."""
+
+
+@dataclass(frozen=True)
+class Job(Generic[T]):
+    """One replication to run: pure data, so a worker anywhere gives the same answer."""
+
+    scenario: Scenario
+    replication: int
+    seed: int
+    with_tables: bool = True
+    probes: tuple[Probe[T], ...] = ()
+
+
+def run_job(job: Job[T]) -> tuple[ReplicationOutput, tuple[T, ...]]:
+    """One replication from scenario to KPIs (and, optionally, the flat tables), with the
+    job's probes read from its records (their time is not counted in ``wall_seconds``)."""
+    started = time.perf_counter()
+    net, rec = simulate(job.scenario, job.replication, job.seed)
+    kpis = replication_kpis(net, rec)
+    kpis = replace(kpis, markets=market_kpis(job.scenario, rec))
+    out = ReplicationOutput(job.replication, kpis, trains=len(rec.plan))
+    if job.with_tables:
+        out.tables = {
+            "trains": train_columns(net, rec, job.replication),
+            "visits": visit_columns(net, rec, job.replication),
+            "timeseries": timeseries_columns(net, rec, job.replication),
+        }
+    out.wall_seconds = time.perf_counter() - started
+    return out, tuple(probe(job.scenario, net, rec, kpis) for probe in job.probes)
+
+
 def run_replication(
     scenario: Scenario, replication: int, seed: int, with_tables: bool = True
 ) -> ReplicationOutput:
     """One replication from scenario to KPIs (and, optionally, the flat tables)."""
-    started = time.perf_counter()
-    net, rec = simulate(scenario, replication, seed)
-    kpis = replication_kpis(net, rec)
-    kpis = replace(kpis, markets=market_kpis(scenario, rec))
-    out = ReplicationOutput(replication, kpis, trains=len(rec.plan))
-    if with_tables:
-        out.tables = {
-            "trains": train_columns(net, rec, replication),
-            "visits": visit_columns(net, rec, replication),
-            "timeseries": timeseries_columns(net, rec, replication),
-        }
-    out.wall_seconds = time.perf_counter() - started
-    return out
-
-
-def _one(args: tuple[Scenario, int, int, bool]) -> ReplicationOutput:
-    return run_replication(*args)
+    job: Job[object] = Job(scenario, replication, seed, with_tables)
+    return run_job(job)[0]
 
 
 def run_replications(
@@ -86,9 +110,9 @@ def run_replications(
     on_done: Callable[[ReplicationOutput], None] | None = None,
 ) -> list[ReplicationOutput]:
     """Replications 0..n-1, in a process pool when ``workers`` > 1; ordered by index."""
-    jobs = [(scenario, r, seed, with_tables) for r in range(replications)]
+    jobs: list[Job[object]] = [Job(scenario, r, seed, with_tables) for r in range(replications)]
     outputs: list[ReplicationOutput] = []
-    for out in map_ordered(_one, jobs, workers):
+    for out, _ in map_ordered(run_job, jobs, workers):
         outputs.append(out)
         if on_done:
             on_done(out)

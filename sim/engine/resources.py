@@ -61,27 +61,35 @@ class TrackPool:
 
 
 class Station:
-    """Run-time state of a node: its pool, a sampler per train type, the handling factor."""
+    """Run-time state of a node: its pool, a handling-time sampler (hours) per sampler slot
+    (market × train type, see :func:`sim.engine.model.sampler_slots`), the handling factor."""
 
-    __slots__ = ("factor", "pool", "samplers")
+    __slots__ = ("factor", "handling_hours_by_slot", "pool")
 
     def __init__(
-        self, pool: TrackPool | None, samplers: list[Callable[[], float]], factor: float
+        self,
+        pool: TrackPool | None,
+        handling_hours_by_slot: list[Callable[[], float]],
+        factor: float,
     ) -> None:
         self.pool = pool
-        self.samplers = samplers
+        self.handling_hours_by_slot = handling_hours_by_slot
         self.factor = factor
 
 
 class Track:
     """Run-time state of a link: optional pool (capacity or closures), and a travel-time
-    sampler per market (``samples[0]`` for China–EU trains; see :func:`market_slots`)."""
+    sampler (hours) per market (``travel_hours_by_market[0]`` for China–EU trains; see
+    :func:`sim.engine.model.market_slots`)."""
 
-    __slots__ = ("factor", "pool", "samples")
+    __slots__ = ("factor", "pool", "travel_hours_by_market")
 
     def __init__(
-        self, pool: TrackPool | None, samples: list[Callable[[], float]], factor: float
+        self,
+        pool: TrackPool | None,
+        travel_hours_by_market: list[Callable[[], float]],
+        factor: float,
     ) -> None:
         self.pool = pool
-        self.samples = samples
+        self.travel_hours_by_market = travel_hours_by_market
         self.factor = factor

@@ -36,8 +36,8 @@ def train_columns(net: Network, rec: Records, replication: int) -> Columns:
         "train_type": [types[t] for t in plan.train_type.tolist()],
         "teu": plan.teu,
         "depart_day": _day(rec, plan.depart_hours),
-        "arrive_day": _day(rec, rec.arrive_hours),
-        "transit_days": (rec.arrive_hours - plan.depart_hours) / 24.0,
+        "arrive_day": _day(rec, rec.delivered_hours),
+        "transit_days": (rec.delivered_hours - plan.depart_hours) / 24.0,
         **rerouted,  # only with a rule that re-routes: was the train moved to ``route``?
     }
 

@@ -37,6 +37,7 @@ from sim.sweep.plan import (
     definition,
     param_columns,
     points_table,
+    replicate_name,
 )
 
 
@@ -125,7 +126,7 @@ def build_manifest(plan: SweepPlan) -> dict[str, Any]:
         "overrides": list(plan.overrides),
         "set": plan.fixed,
         "chunk_size": plan.chunk_size,
-        "runner": plan.runner,
+        "runner": replicate_name(plan.replicate),
         "command": command_line(),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": _versions(),

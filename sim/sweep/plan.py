@@ -10,7 +10,7 @@ import copy
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from sim.config.loader import (
 )
 from sim.config.loader import parse_override as parse_set
 from sim.config.scenario import Scenario, resolved_document
+from sim.engine.replications import ReplicationOutput, run_replication
 from sim.errors import ConfigError
 from sim.sweep.spec import (
     Parameter,
@@ -41,7 +42,15 @@ from sim.sweep.spec import (
 FORMAT = "corridor-sweep/1"
 
 
-DEFAULT_RUNNER = "sim.engine.replications:run_replication"
+Replicate = Callable[[Scenario, int, int, bool], ReplicationOutput]
+"""One replication of a chosen point scenario: (scenario, replication, root seed, with_tables)
+→ its KPIs. The sweep's runs take it from the plan (:func:`run_replication`, the replication
+step of :mod:`sim.workflow.lifecycle`); a test puts another module-level function there."""
+
+
+def replicate_name(fn: Replicate) -> str:
+    """How the manifest names the replication function (``module:function``)."""
+    return f"{fn.__module__}:{fn.__qualname__}"
 
 
 SEEDING = (
@@ -68,7 +77,6 @@ class SweepRequest:
     dask: str | None = None
     chunk_size: int | None = None
     results_root: Path = Path("results")
-    runner: str = DEFAULT_RUNNER  # module:function with run_replication's signature (tests)
 
 
 @dataclass
@@ -86,7 +94,7 @@ class SweepPlan:
     base_scenario: Scenario
     points: list[tuple[Any, ...]]
     chunk_size: int
-    runner: str = DEFAULT_RUNNER
+    replicate: Replicate = run_replication
     # a history year's fitted demand per distinct history block (points share it)
     history_cache: dict[str, YearDemand] = field(default_factory=dict, repr=False, compare=False)
 
@@ -218,7 +226,6 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         base_scenario=base_scenario,
         points=points,
         chunk_size=request.chunk_size or chunk or default_chunk,
-        runner=request.runner,
         history_cache=history_cache,
     )
 
@@ -254,7 +261,7 @@ class ChunkTask:
     runs: tuple[tuple[int, int], ...]
     scenarios: dict[int, Scenario]
     root_seed: int
-    runner: str = DEFAULT_RUNNER
+    replicate: Replicate = run_replication
 
 
 @dataclass
@@ -279,7 +286,9 @@ def chunks(plan: SweepPlan, done: set[tuple[int, int]]) -> Iterator[ChunkTask]:
         for p in list(cache):
             if p not in needed and p < min(needed):
                 del cache[p]
-        return ChunkTask(tuple(batch), {p: cache[p] for p in needed}, plan.root_seed, plan.runner)
+        return ChunkTask(
+            tuple(batch), {p: cache[p] for p in needed}, plan.root_seed, plan.replicate
+        )
 
     for point in range(len(plan.points)):
         for rep in range(plan.replications):

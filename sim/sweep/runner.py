@@ -19,19 +19,16 @@ to retry failed runs.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 import numpy as np
 
-from sim.choice.fixed_point import with_chosen_demand
 from sim.config.scenario import Scenario
-from sim.engine.replications import ReplicationOutput, replication_rows
+from sim.engine.replications import replication_rows
 from sim.errors import ConfigError
 from sim.executors import Executor, Lost, make_executor
 from sim.store.run_dir import (
@@ -47,19 +44,15 @@ from sim.sweep.directory import (
     write_manifest,
 )
 from sim.sweep.plan import ChunkResult, ChunkTask, SweepPlan, SweepRequest, chunks, plan_sweep
+from sim.workflow.lifecycle import choose
 
 # ---------------------------------------------------------------------------- running
 
 
-def _runner(name: str) -> Callable[..., ReplicationOutput]:
-    module, _, func = name.partition(":")
-    fn: Callable[..., ReplicationOutput] = getattr(importlib.import_module(module), func)
-    return fn
-
-
 def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Worker side: run each pair; a run that raises is recorded with its error, not raised."""
-    run = _runner(task.runner)
+    """Worker side: run each pair through the lifecycle's steps (the point's history demand
+    was applied when it was planned; its mode choice here, once per point); a run that
+    raises is recorded with its error, not raised."""
     result = ChunkResult(columns={k: [] for k in ("replication", "scope", "name", "kpi", "value")})
     started = time.perf_counter()
     chosen: dict[int, Scenario] = {}  # each point's demand after its mode choice, if any
@@ -67,8 +60,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         try:
             if point not in chosen:
                 # deterministic (seeded by the point's run.seed), so any worker gets the same
-                chosen[point] = with_chosen_demand(task.scenarios[point])
-            out = run(chosen[point], rep, task.root_seed, with_tables=False)
+                chosen[point] = choose(task.scenarios[point]).scenario
+            out = task.replicate(chosen[point], rep, task.root_seed, False)
         except Exception as exc:
             last = traceback.extract_tb(exc.__traceback__)[-1]
             where = f" ({Path(last.filename).name}:{last.lineno})"

@@ -13,7 +13,8 @@ N draws; draw i
 - gives a history year the demand of that ensemble draw
   (:func:`sim.choice.history_demand.demand_draws`);
 - simulates one replication with draw i's streams (replication i of a root seed derived from
-  the run's, so the draws' streams are apart from the replications').
+  the run's, so the draws' streams are apart from the replications'), as a job of the run's
+  lifecycle (:func:`sim.workflow.lifecycle.replicate`, the one executor).
 
 Two scenarios run with the same seed get the same hypercube, the same ensemble draws and the
 same streams draw by draw (common random numbers), so ``corridor compare`` pairs them. The
@@ -46,10 +47,10 @@ from sim.config.uncertainty import (
     find_uncertainty,
     load_uncertainty,
 )
-from sim.engine.replications import ReplicationOutput, run_replication
+from sim.engine.replications import Job, ReplicationOutput
 from sim.errors import ConfigError
-from sim.executors import map_ordered
 from sim.kpis import lookup
+from sim.workflow.lifecycle import replicate
 
 PREDICTION_LEVEL = 0.90
 DRAW_SEED_SALT = 0xD7A5  # the draws' root seed is SeedSequence([run seed, this])
@@ -174,11 +175,6 @@ def _scenario_of(
     return out
 
 
-def _one(args: tuple[Scenario, int, int]) -> ReplicationOutput:
-    scenario, index, root = args
-    return run_replication(scenario, index, root, with_tables=False)
-
-
 def run_draws(
     scenarios: Sequence[Scenario],
     seed: int,
@@ -188,12 +184,8 @@ def run_draws(
     """Draw i of ``scenarios`` simulated once, with replication i's streams of the draws' root
     seed; ordered by draw (the one executor, so workers never change the numbers)."""
     root = draw_seed(seed)
-    outputs: list[ReplicationOutput] = []
-    for out in map_ordered(_one, [(s, i, root) for i, s in enumerate(scenarios)], workers):
-        outputs.append(out)
-        if on_done is not None:
-            on_done(out)
-    return outputs
+    jobs: list[Job[object]] = [Job(s, i, root, with_tables=False) for i, s in enumerate(scenarios)]
+    return [out for out, _ in replicate(jobs, workers, on_done)]
 
 
 def _quantiles(values: list[float], scope: str, kpi: str) -> dict[str, Any] | None:

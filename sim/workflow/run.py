@@ -1,14 +1,15 @@
-"""From a scenario file to a results directory: load → simulate → summarise → store.
+"""From a scenario file to a results directory: the run's lifecycle, stored.
 
-The one place that strings the stages together, so the CLI stays a thin shell and other
-front ends (notebooks, the sweep, the mode-choice loop) can call the same steps.
+The lifecycle (load → history demand → mode choice → replications → summary) is
+:mod:`sim.workflow.lifecycle`; this module adds what a results directory needs around it:
+warnings, a destination checked before anything runs, tables streamed to staging, the
+manifest, and the atomic rename (``corridor run``, ``sim.run``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,19 +17,11 @@ from typing import Any
 
 import yaml
 
-from sim.choice.fixed_point import Iteration, run_final, solve
-from sim.choice.history_demand import YearDemand, applied, year_demand
-from sim.choice.summary import iteration_columns, summary_block
+from sim.choice.fixed_point import Iteration
 from sim.config.checks import scenario_warnings
-from sim.config.loader import RawScenario, load_scenario
+from sim.config.loader import RawScenario
 from sim.config.scenario import Scenario, resolved_document
-from sim.engine.replications import (
-    ReplicationOutput,
-    draw_rows,
-    replication_rows,
-    run_replications,
-    summarise,
-)
+from sim.engine.replications import ReplicationOutput, draw_rows, replication_rows
 from sim.errors import ConfigError
 from sim.store.outdir import check_out
 from sim.store.run_dir import (
@@ -43,6 +36,7 @@ from sim.store.run_dir import (
     package_versions,
 )
 from sim.workflow.draws import DrawPlan, plan_draws, prediction_block, run_draws
+from sim.workflow.lifecycle import Outcome, prepare, run_scenario, run_values
 
 STREAMED = ("trains", "visits", "timeseries")
 """The per-train tables, written replication by replication."""
@@ -72,24 +66,6 @@ class RunOutcome:
     wall_seconds: float
 
 
-def _load(request: RunRequest) -> tuple[Scenario, RawScenario, YearDemand | None]:
-    """Load and validate, with --replications/--seed applied as overrides (validated too);
-    a history year's demand from the fit, not yet applied."""
-    extra: dict[str, Any] = {}
-    if request.replications is not None:
-        extra["run.replications"] = request.replications
-    if request.seed is not None:
-        extra["run.seed"] = request.seed
-    scenario, raw = load_scenario(request.scenario_file, request.overrides, extra)
-    return scenario, raw, year_demand(scenario, raw)
-
-
-def prepare(request: RunRequest) -> tuple[Scenario, RawScenario]:
-    """The scenario as it will run (a history year with its fitted demand), and its document."""
-    scenario, raw, demand = _load(request)
-    return applied(scenario, demand, raw.main_file), raw
-
-
 def execute(
     request: RunRequest,
     on_done: Callable[[ReplicationOutput], None] | None = None,
@@ -100,10 +76,17 @@ def execute(
     """Load, check the destination, simulate while streaming tables to staging, then store.
 
     Everything that can be known before the simulation (bad input, an --out that would be
-    overwritten, an unwritable destination) fails before it starts.
+    overwritten, an unwritable destination) fails before it starts. The run itself is
+    :func:`sim.workflow.lifecycle.run_scenario`, the one path every front end takes.
     """
-    loaded, raw, demand = _load(request)
-    scenario = applied(loaded, demand, raw.main_file)  # a history year: the ensemble's demand
+    prepared = prepare(
+        request.scenario_file,
+        request.overrides,
+        run_values(request.replications, request.seed),
+    )
+    scenario = prepared.scenario  # a history year: the ensemble's demand
+    assert prepared.raw is not None  # loaded from its file
+    raw = prepared.raw
     for warning in scenario_warnings(scenario, raw):
         if request.strict:
             raise warning
@@ -115,98 +98,54 @@ def execute(
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with atomic_dir(run_dir, replace=request.force) as staging:
         sink = TableSink(staging)
+
+        def done(out: ReplicationOutput) -> None:
+            """Each replication's tables go to staging as it finishes and are dropped from
+            memory, so only KPIs accumulate."""
+            for name in STREAMED:
+                sink.append(name, out.tables.get(name, {}))
+            out.tables = {}
+            if on_done:
+                on_done(out)
+
         try:
-            summary, outputs, manifest_extra, wall = _simulate(
-                scenario, request.workers, sink, on_done, on_iteration
+            outcome: Outcome[object] = run_scenario(
+                prepared, workers=request.workers, on_done=done, on_iteration=on_iteration
             )
-            sink.append_table("replications", concat_columns([replication_rows(outputs)]))
+            for name, table in outcome.tables.items():
+                sink.append_table(name, concat_columns([table]))
+            sink.append_table("replications", concat_columns([replication_rows(outcome.outputs)]))
             if planned is not None:
                 plan, scenarios = planned
                 drawn = run_draws(scenarios, plan.seed, request.workers, on_draw)
-                summary["prediction"] = prediction_block(plan, drawn)
+                outcome.summary["prediction"] = prediction_block(plan, drawn)
                 sink.append("draws", draw_rows(drawn))
                 sink.append("draw_inputs", plan.input_columns())
         finally:
             sink.close(TABLES)
-        if demand is not None:
-            summary["history_demand"] = demand.summary()
-        sources = demand.sources if demand is not None else ()
-        manifest = build_manifest(request, scenario, raw, sources, outputs, created, wall)
-        manifest |= manifest_extra
+        sources = prepared.demand.sources if prepared.demand is not None else ()
+        manifest = build_manifest(
+            request, scenario, raw, sources, outcome.outputs, created, outcome.wall_seconds
+        )
+        solution = outcome.chosen.solution
+        if solution is not None:  # timings stay out of the summary: same seed, same summary
+            manifest["mode_choice_iteration_wall_seconds"] = [
+                round(i.wall_seconds, 3) for i in solution.iterations
+            ]
         resolved = yaml.safe_dump(resolved_document(scenario), sort_keys=False, allow_unicode=True)
-        finish_run(staging, manifest, summary, resolved)
-    return RunOutcome(scenario, run_dir, summary, wall)
+        finish_run(staging, manifest, outcome.summary, resolved)
+    return RunOutcome(scenario, run_dir, outcome.summary, outcome.wall_seconds)
 
 
 def _plan_draws(request: RunRequest, scenario: Scenario) -> tuple[DrawPlan, list[Scenario]]:
     """The run's draws, planned before anything is simulated (a bad catalogue fails first)."""
-    values: dict[str, Any] = {}
-    if request.replications is not None:
-        values["run.replications"] = request.replications
-    if request.seed is not None:
-        values["run.seed"] = request.seed
     return plan_draws(
-        request.scenario_file, request.overrides, values, request.draws, scenario.run.seed
+        request.scenario_file,
+        request.overrides,
+        run_values(request.replications, request.seed),
+        request.draws,
+        scenario.run.seed,
     )
-
-
-def _simulate(
-    scenario: Scenario,
-    workers: int,
-    sink: TableSink,
-    on_done: Callable[[ReplicationOutput], None] | None,
-    on_iteration: Callable[[Iteration], None] | None,
-) -> tuple[dict[str, Any], list[ReplicationOutput], dict[str, Any], float]:
-    """Replications (with the mode choice when on); each one's tables go to ``sink`` as it
-    finishes and are dropped from memory, so only KPIs accumulate."""
-    started = time.perf_counter()
-
-    def done(out: ReplicationOutput) -> None:
-        for name in STREAMED:
-            sink.append(name, out.tables.get(name, {}))
-        out.tables = {}
-        if on_done:
-            on_done(out)
-
-    extra_manifest: dict[str, Any] = {}
-    if scenario.mode_choice is not None and scenario.mode_choice.enabled:
-        outputs, summary, extra_tables, extra_manifest = run_with_choice(
-            scenario, workers, done, on_iteration
-        )
-        for name, table in extra_tables.items():
-            sink.append_table(name, table)
-    else:
-        seed = scenario.run.seed
-        outputs = run_replications(
-            scenario, scenario.run.replications, seed, workers=workers, on_done=done
-        )
-        summary = summarise(scenario, outputs, seed)
-    return summary, outputs, extra_manifest, time.perf_counter() - started
-
-
-def run_with_choice(
-    scenario: Scenario,
-    workers: int,
-    on_done: Callable[[ReplicationOutput], None] | None,
-    on_iteration: Callable[[Iteration], None] | None,
-) -> tuple[list[ReplicationOutput], dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Mode choice on: fixed point, then the full run at the converged demand. Returns the
-    outputs, the summary, the extra tables and extra manifest fields (timings stay out of
-    the summary, so the same seed gives the same summary)."""
-    seed = scenario.run.seed
-    solution = solve(scenario, seed, workers, on_iteration)
-    solved, outputs, measures = run_final(
-        solution, scenario, scenario.run.replications, seed, workers, on_done
-    )
-    summary = summarise(solved, outputs, seed)
-    summary["mode_choice"] = summary_block(solution, scenario, measures)
-    tables = {"mode_choice_iterations": concat_columns([iteration_columns(solution)])}
-    timing = {
-        "mode_choice_iteration_wall_seconds": [
-            round(i.wall_seconds, 3) for i in solution.iterations
-        ]
-    }
-    return outputs, summary, tables, timing
 
 
 def build_manifest(

@@ -21,24 +21,25 @@ Per replication:
   departure, so deferred departures count;
 - ``trains_caught``.
 
-These are computed for the headline from the records, not stored as replication KPIs, so runs
-and their results files are unchanged.
+These are read for the headline from the records where each replication runs (a probe of the
+run, :class:`DisruptionProbe`), not stored as replication KPIs, so runs and their results
+files are unchanged. They live in the engine beside the other readings of the records
+(``metrics``, ``market_kpis``) so that the workflow can read them where the replications run.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.config.scenario import Scenario
-from sim.engine.metrics import china_eu_trains, replication_kpis
+from sim.engine.metrics import ReplicationKpis, china_eu_trains
 from sim.engine.network import Network
 from sim.engine.records import Records, held_path
-from sim.engine.reduction import Window, add_paths, clearing, reduction_windows, waiting_path
-from sim.engine.replications import ReplicationOutput, simulate
-from sim.executors import map_ordered
+from sim.engine.reduction import Window, add_paths, clearing, waiting_path
 from sim.stats import StepPath
 
 DISRUPTION_KEYS = (
@@ -92,9 +93,9 @@ def _caught_delays(
     china_eu = china_eu_trains(rec)
     if china_eu is not None:
         through &= china_eu
-    arrived = np.where(np.isnan(rec.arrive_hours), rec.end_hours, rec.arrive_hours)
+    arrived = np.where(np.isnan(rec.delivered_hours), rec.end_hours, rec.delivered_hours)
     transit = arrived - plan.depart_hours
-    clean = through & ~np.isnan(rec.arrive_hours) & (rec.arrive_hours < start)
+    clean = through & ~np.isnan(rec.delivered_hours) & (rec.delivered_hours < start)
     clean &= plan.depart_hours >= rec.warmup_hours
     caught = through & (plan.depart_hours < end) & (arrived > start)
     reference = np.full(len(net.paths), np.nan)
@@ -105,28 +106,16 @@ def _caught_delays(
     return result
 
 
-Job = tuple[Scenario, int, int, str, tuple[Window, ...]]
+@dataclass(frozen=True)
+class DisruptionProbe:
+    """The figures above as a probe of a run (:class:`sim.engine.replications.Job`), read
+    from each replication's records where it ran; picklable, so replications may run in
+    processes."""
 
+    node_id: str
+    windows: tuple[Window, ...]
 
-def _one(args: Job) -> tuple[ReplicationOutput, dict[str, float]]:
-    scenario, r, seed, node_id, windows = args
-    net, rec = simulate(scenario, r, seed)
-    out = ReplicationOutput(r, replication_kpis(net, rec), trains=len(rec.plan))
-    return out, disruption_kpis(net, rec, node_id, windows)
-
-
-def run_with_disruption(
-    scenario: Scenario,
-    replications: int,
-    seed: int,
-    node_id: str,
-    baseline: Scenario | None = None,
-    workers: int = 1,
-) -> tuple[list[ReplicationOutput], list[dict[str, float]]]:
-    """Replications with their KPIs and the disruption figures at ``node_id``, its reductions
-    taken against ``baseline`` (same seeds and streams as
-    :func:`sim.engine.replications.run_replications`, so pairs with a baseline stay paired)."""
-    windows = tuple(reduction_windows(scenario, node_id, baseline))
-    jobs = [(scenario, r, seed, node_id, windows) for r in range(replications)]
-    pairs = list(map_ordered(_one, jobs, workers))
-    return [o for o, _ in pairs], [d for _, d in pairs]
+    def __call__(
+        self, scenario: Scenario, net: Network, rec: Records, kpis: ReplicationKpis
+    ) -> dict[str, float]:
+        return disruption_kpis(net, rec, self.node_id, self.windows)
