@@ -18,6 +18,7 @@ from sim.analysis.headline import headline_of
 from sim.analysis.measures import dwell_hours, segment_days, transit_days_between
 from sim.cli.app import app
 from sim.cli.studies import calibrate
+from sim.config.distributions import Triangular
 from sim.config.loader import load_scenario
 from sim.config.registry import load_headline_registry
 from sim.config.scenario import event_hours
@@ -333,6 +334,25 @@ def test_headline_command_prints_a_markdown_row() -> None:
     assert result.exit_code == 0, result.output
     assert "| khorgos_expansion | baseline_2019 |" in result.output
     assert "produced by: corridor headline -r 2" in result.output
+
+
+def test_dostyk_is_rated_by_b7_in_every_params_file() -> None:
+    """Issue 21: Dostyk's rating is B7's 14 trains/day a direction, in network.yaml (both
+    directions on one node: 28) as in exits.yaml (13 + 13 servers), never B6's 760 TEU/day
+    (7.6 trains/day in all), which B24's ~17 trains/day in + out in 2023 exceeds. The
+    exchange time is B6's 7 areas × 24 h × 100 TEU / 760 TEU = 22.1 h in both."""
+    hours = 7 * 24 * 100 / 760  # facts: B6, B15
+    network = load_scenario(ROOT / "params/network.yaml")[0].nodes["dostyk"]
+    exits = load_scenario(ROOT / "params/exits.yaml")[0].nodes["dostyk"]
+    for node in (network, exits):
+        spread = node.handling_hours
+        assert isinstance(spread, Triangular)
+        mean = (spread.low + spread.mode + spread.high) / 3
+        assert mean == pytest.approx(hours, rel=0.01)
+        assert node.servers is not None
+        assert node.servers * 24 / mean == pytest.approx(2 * 14, rel=0.02)  # B7, both ways
+        assert node.servers * 24 / mean > 17  # B24 2023 in + out: B6's 7.6 could not pass it
+    assert exits.servers_by_direction == {"west": 13, "east": 13}
 
 
 def test_a_scenario_without_a_name_is_named_after_its_own_file(tmp_path: Path) -> None:

@@ -172,9 +172,11 @@ class LoadPeriod(_Strict):
 class GivesWay(_Strict):
     """Other traffic that takes what the China–EU trains leave at a node (B19, B24: the
     totals stayed while China–EU traffic grew). A load period's trains per day were derived
-    against ``china_eu_trains_per_day``; a run whose China–EU flows put C trains a day through
+    against ``china_eu_trains_per_day``; a run whose explicit flows put C trains a day through
     ``node`` in the flow's direction carries ``trains_per_day + per_china_eu_train ×
-    (china_eu_trains_per_day − C)`` other trains (at least 0)."""
+    (china_eu_trains_per_day − C)`` other trains (at least 0). C counts every flow of another
+    market that does not give way itself — China–EU and Belarus–China alike, since the sourced
+    counts (B24, B25) include both — so each train is counted once."""
 
     node: str = Field(min_length=1)
     per_china_eu_train: float = Field(

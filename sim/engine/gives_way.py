@@ -7,7 +7,16 @@ China–EU volume (each load period's ``china_eu_trains_per_day``). A run whose 
 differs (a history year's fitted demand, a sweep over it, a demand shock written as flows)
 must move the other traffic the other way, or the crossing's total load would follow the
 China–EU demand one for one. This module computes, per load period, the other trains a day
-the scenario's own China–EU flows leave room for.
+the scenario's own flows leave room for.
+
+**Each train counted once.** A sourced count is of every train through the node: B24 and B25
+count every CR Express train, the Belarus–China ones (issue 13, ``params/belarus*.yaml``)
+included. So the residual load gives way to every train the scenario models explicitly through
+its node — each flow of another market that does not give way itself (China–EU, Belarus–China)
+— not to China–EU alone; otherwise a scenario with the Belarus overlay would carry its
+Belarus–China trains twice at the exits (once in the residual, once as themselves). A period's
+``china_eu_trains_per_day`` is what the load was derived against (the params tables carry no
+explicit Belarus–China trains, so it is the whole explicit count there).
 
 The China–EU volume is the flows' mean rate over each load period (inside the run), with
 their seasonality and ``demand_factor`` events, as the trains are planned (``rates`` is
@@ -40,12 +49,25 @@ def china_eu_trains_per_day(
     s: Scenario, node: str, direction: str, rates: Rates, span_hours: tuple[float, float]
 ) -> float:
     """Mean China–EU trains a day through ``node`` in ``direction`` over ``span_hours``."""
+    return explicit_trains_per_day(s, node, direction, rates, span_hours, {MARKET_CHINA_EU})
+
+
+def explicit_trains_per_day(
+    s: Scenario,
+    node: str,
+    direction: str,
+    rates: Rates,
+    span_hours: tuple[float, float],
+    markets: set[str] | None = None,
+) -> float:
+    """Mean trains a day through ``node`` in ``direction`` over ``span_hours`` of the flows that
+    do not give way (the explicitly modelled traffic), of ``markets`` when given."""
     a, b = span_hours
     if b <= a:
         return 0.0
     total = 0.0
     for fid, flow in s.flows.items():
-        if flow.market != MARKET_CHINA_EU:
+        if flow.gives_way is not None or (markets is not None and flow.market not in markets):
             continue
         shares = sum(flow.routes.values())
         through = sum(
@@ -80,11 +102,12 @@ def load_components(
     rid = next(r for r in flow.routes if way.node in s.routes[r].nodes)
     direction = _direction_at(s, flow, rid)
     lam = way.per_china_eu_train
+    takers = {f.market for f in s.flows.values() if f.market != flow.market}
     out = []
     for p, span in zip(flow.load, spans_hours, strict=True):
         if p.china_eu_trains_per_day is None or span[1] <= span[0]:
             out.append((p.trains_per_day, 0.0))
             continue
-        here = china_eu_trains_per_day(s, way.node, direction, rates, span)
+        here = explicit_trains_per_day(s, way.node, direction, rates, span, takers)
         out.append((p.trains_per_day + lam * p.china_eu_trains_per_day, lam * here))
     return out
