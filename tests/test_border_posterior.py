@@ -4,6 +4,7 @@ reproducibility, and recovery of known parameters from episodes simulated with t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +18,12 @@ from sim.config.border_posterior import (
 )
 from sim.config.loader import load_scenario
 from sim.errors import ConfigError
-from sim.workflow.border_emulator import fit_emulator, lhs_design, sample_posterior, target_from_band
+from sim.workflow.border_emulator import (
+    fit_emulator,
+    lhs_design,
+    sample_posterior,
+    target_from_band,
+)
 from sim.workflow.border_posterior import (
     PRIOR,
     Settings,
@@ -62,7 +68,9 @@ def test_a_draw_sets_the_a34_and_a37_formulas() -> None:
     # 2022 after 24 Feb (B19 20/day): 0.6 × 10 shared paths, λ 0.8 per China–EU train
     scenario, _ = load_scenario(E3, values=values)
     period = scenario.flows["other-brest-west"].load[7]  # type: ignore[index]
-    assert period.trains_per_day + 0.8 * (period.china_eu_trains_per_day or 0) == pytest.approx(6.0, abs=0.01)
+    assert period.trains_per_day + 0.8 * (period.china_eu_trains_per_day or 0) == pytest.approx(
+        6.0, abs=0.01
+    )
     # a g so low that the formula goes negative plans no other trains, and the same shared paths
     low = load_scenario(E3, values=overrides_for({"g": 0.3, "lambda": 1.0, "h": 1.78}, s))[0]
     p7 = low.flows["other-brest-west"].load[7]  # type: ignore[index]
@@ -125,7 +133,7 @@ def test_the_sampler_is_reproducible_from_its_seed_and_finds_a_known_linear_trut
 
 # The recovery test's episodes: E2 from Jan to May 2018, E3/E4 from Jun to early Nov 2021 (the
 # windows of E3, Jul–Sep, and E4, 25 Oct–1 Nov), to keep a replication near a second.
-SHORT = {
+SHORT: dict[str, dict[str, Any]] = {
     "e2_2018": {"run.horizon_days": 150},
     "e3_2021": {"run.start_date": "2021-06-01", "run.horizon_days": 155},
 }

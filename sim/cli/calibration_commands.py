@@ -44,7 +44,13 @@ def calibrate(
         from sim.cli.border_posterior import border_posterior
 
         border_posterior(
-            draws, design_points, replications or 2, 1 if seed is None else seed, workers, out_file, quiet
+            draws,
+            design_points,
+            replications or 2,
+            1 if seed is None else seed,
+            workers,
+            out_file,
+            quiet,
         )
         return
     from sim.analysis.targets import calibrate, default_files, markdown

@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.config.border_posterior import PARAMETERS, SHIPPED, BorderPosterior, Marginal, overrides_for
+from sim.config.border_posterior import (
+    PARAMETERS,
+    SHIPPED,
+    BorderPosterior,
+    Marginal,
+    overrides_for,
+)
 from sim.config.loader import load_scenario
 from sim.config.observed import Observed
 from sim.config.scenario import Scenario
@@ -136,7 +142,9 @@ def hashes(eps: Sequence[Episode]) -> tuple[str, str]:
     nets, targets = [], []
     for ep in eps:
         scenario, _ = load_scenario(ep.path, values=ep.values)
-        doc = scenario.model_dump(mode="json", by_alias=True, exclude={"extends", "name", "observed"})
+        doc = scenario.model_dump(
+            mode="json", by_alias=True, exclude={"extends", "name", "observed"}
+        )
         doc["run"].pop("seed", None)
         nets.append(doc)
         targets.append({k: e.model_dump(mode="json") for k, e in sorted(ep.targets.items())})
@@ -219,7 +227,9 @@ def fit(
     cv = cv_rmse(theta, y, low, high, settings.degree, folds=5)
     figures = {"log_evidence": logz}
     figures |= {f"cv_rmse_log.{t.name}": float(v) for t, v in zip(targets, cv, strict=True)}
-    figures |= {f"resid_sd_log.{t.name}": float(v) for t, v in zip(targets, em.resid_sd, strict=True)}
+    figures |= {
+        f"resid_sd_log.{t.name}": float(v) for t, v in zip(targets, em.resid_sd, strict=True)
+    }
     return draws, figures
 
 
