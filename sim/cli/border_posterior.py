@@ -28,8 +28,8 @@ def border_posterior(
         workers=positive_workers(workers),
     )
     command = (
-        f"corridor calibrate --posterior --draws {draws} --design-points {design_points} "
-        f"-r {replications} --seed {seed} --out {out_file}"
+        f".venv/bin/corridor calibrate --posterior --draws {draws} --design-points "
+        f"{design_points} -r {replications} --seed {seed} --workers {workers} --out {out_file}"
     )
     with user_errors(), progress_bar(err, "border posterior", None, quiet) as step:
         post = posterior(measure, settings, seed, on_step=step)

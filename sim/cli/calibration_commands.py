@@ -31,7 +31,7 @@ def calibrate(
         bool, typer.Option("--posterior", help="sample the border parameters' posterior instead")
     ] = False,
     draws: Annotated[int, typer.Option(help="--posterior: draws to keep", min=1)] = 200,
-    design_points: Annotated[int, typer.Option(help="--posterior: LHS points", min=8)] = 40,
+    design_points: Annotated[int, typer.Option(help="--posterior: LHS points", min=8)] = 32,
     workers: Annotated[int, typer.Option(help="--posterior: processes")] = 1,
     out_file: Annotated[Path, typer.Option("--out", help="--posterior: file to write")] = Path(
         "params/border_posterior.yaml"

@@ -3,8 +3,8 @@ and a sampler. No simulation runs here (sim/workflow/border_posterior.py runs th
 
 Why an emulator: one set of the border's episodes (E2 2018, E3/E4 2021, Y1 2019 under the
 works) costs about 8 s of simulation, and ABC-SMC needs thousands of such sets for three
-parameters; a polynomial in the parameters, fitted by least squares to a Latin hypercube of
-~100 simulated sets, stands in for the simulation inside the sampler
+parameters; a quadratic in the parameters, fitted by least squares to a Latin hypercube of
+64 simulated sets, stands in for the simulation inside the sampler
 (docs/border_posterior.md compares the options with measured costs).
 
 The statistics are modelled on a log scale (log1p: days, trains and TEU are positive and their
