@@ -88,10 +88,12 @@ def test_a_scenario_without_the_border_flows_gets_no_overrides() -> None:
 
 def test_a_bad_posterior_file_is_a_one_line_config_error(tmp_path: Path) -> None:
     bad = tmp_path / "post.yaml"
-    bad.write_text(SHIPPED_FILE.read_text().replace("  h:\n", "  hh:\n", 1), encoding="utf-8")
+    text = SHIPPED_FILE.read_text(encoding="utf-8")
+    bad.write_text("\n  hh:\n".join(text.rsplit("\n  h:\n", 1)), encoding="utf-8")  # draws
     with pytest.raises(ConfigError) as err:
         load_border_posterior(bad)
     assert str(bad) in str(err.value) and "\n" not in str(err.value)
+    assert "draws must hold exactly g, lambda, h" in str(err.value)
 
 
 def test_the_shipped_posterior_matches_its_episodes() -> None:
