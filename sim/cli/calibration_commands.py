@@ -20,16 +20,43 @@ def calibrate(
         list[Path] | None,
         typer.Argument(help="scenarios (default: the two baselines and scenarios/episodes/)"),
     ] = None,
-    replications: Annotated[int, typer.Option("--replications", "-r")] = 20,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", "-r", help="per scenario (20); --posterior: per point (2)"),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="root seed (default: each file's)")] = None,
     horizon_days: Annotated[float | None, typer.Option(help="override run.horizon_days")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    posterior: Annotated[
+        bool, typer.Option("--posterior", help="sample the border parameters' posterior instead")
+    ] = False,
+    draws: Annotated[int, typer.Option(help="--posterior: draws to keep", min=1)] = 200,
+    design_points: Annotated[int, typer.Option(help="--posterior: LHS points", min=8)] = 32,
+    workers: Annotated[int, typer.Option(help="--posterior: processes")] = 1,
+    out_file: Annotated[Path, typer.Option("--out", help="--posterior: file to write")] = Path(
+        "params/border_posterior.yaml"
+    ),
 ) -> None:
     """Run the baselines and the scenarios with `observed:` targets against them; exit 1 if one
-    is missed."""
+    is missed. With --posterior: the border parameters' posterior from the episodes
+    (docs/border_posterior.md), written to --out."""
+    if posterior:
+        from sim.cli.border_posterior import border_posterior
+
+        border_posterior(
+            draws,
+            design_points,
+            replications or 2,
+            1 if seed is None else seed,
+            workers,
+            out_file,
+            quiet,
+        )
+        return
     from sim.analysis.targets import default_files, markdown
     from sim.cli.studies import calibrate
 
+    replications = replications or 20
     chosen = files or default_files()
     with user_errors(), progress_bar(err, "calibrate", None, quiet) as step:
         report = calibrate(chosen, replications, seed, horizon_days, on_step=step)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sim.choice.border_supply import is_curves_file, read_curves
 from sim.choice.history_demand import check_history
+from sim.config.border_posterior import is_border_posterior_file, load_border_posterior
 from sim.config.checks import scenario_warnings
 from sim.config.history_files import history_file_kind, load_demand_file
 from sim.config.loader import load_raw, load_scenario, validate_fragment
@@ -43,6 +44,9 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
     if is_curves_file(raw.data):  # the border wait curves (sim/choice/border_supply.py)
         read_curves(path)
         return "border wait curves"
+    if is_border_posterior_file(raw.data):  # corridor calibrate --posterior
+        load_border_posterior(path)
+        return "border posterior"
     if is_uncertainty_file(raw.data):  # what a run's --draws varies
         load_uncertainty(path)
         return "uncertain inputs"

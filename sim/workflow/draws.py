@@ -37,6 +37,12 @@ from scipy.stats import qmc
 
 from sim.choice.history_demand import demand_draws, with_rail_demand
 from sim.columns import Columns
+from sim.config.border_posterior import (
+    PARAMETERS,
+    BorderPosterior,
+    load_border_posterior,
+    overrides_for,
+)
 from sim.config.loader import RawScenario, load_scenario, with_values
 from sim.config.run_limits import size_problems
 from sim.config.scenario import Scenario, resolved_document
@@ -55,6 +61,7 @@ from sim.workflow.lifecycle import replicate
 PREDICTION_LEVEL = 0.90
 DRAW_SEED_SALT = 0xD7A5  # the draws' root seed is SeedSequence([run seed, this])
 FIXED_COLUMNS = ("demand_member", "demand_shock", "border_draw")
+BORDER_POSTERIOR = "border_posterior.yaml"  # beside the catalogue, in params/
 MAX_DRAWS = 100_000
 
 FloatArray = NDArray[np.float64]
@@ -88,6 +95,7 @@ class Draw:
 class DrawPlan:
     catalogue: Uncertainty
     catalogue_file: str
+    border_posterior_file: str | None  # None: the border's prior ranges stood in
     draws: tuple[Draw, ...]
     used: tuple[str, ...]  # the inputs that set a field of this scenario
     seed: int
@@ -124,6 +132,8 @@ def plan_draws(
     if path is None:
         raise ConfigError(str(scenario_file), (), "no params/uncertainty.yaml above this file")
     catalogue = load_uncertainty(path)
+    posterior_file = path.parent / BORDER_POSTERIOR
+    posterior = load_border_posterior(posterior_file) if posterior_file.is_file() else None
     base, raw = load_scenario(scenario_file, overrides, values)
     if base.mode_choice is not None and base.mode_choice.enabled:
         raise ConfigError(
@@ -135,6 +145,7 @@ def plan_draws(
     doc = resolved_document(base)
     items: tuple[UncertainInput, ...] = catalogue.inputs
     unit = hypercube(n, len(FIXED_COLUMNS) + len(items), seed)
+    replaced = set(PARAMETERS) if posterior is not None else set()
     demand = demand_draws(base, raw, unit[:, 0], unit[:, 1])
     draws: list[Draw] = []
     scenarios: list[Scenario] = []
@@ -142,7 +153,13 @@ def plan_draws(
     for i in range(n):
         inputs: dict[str, float] = {}
         fields: dict[str, Any] = {}
+        if posterior is not None:
+            border = _border_fields(posterior, base, float(unit[i, 2]))
+            fields |= border[1]
+            inputs |= border[0]
         for j, item in enumerate(items):
+            if item.posterior in replaced:
+                continue  # the posterior's joint draw stands for this prior range
             u = float(unit[i, len(FIXED_COLUMNS) + j])
             set_here = field_values(doc, item, u)
             if set_here:  # the number a field took (a whole one for servers, rooms)
@@ -158,7 +175,20 @@ def plan_draws(
         draws.append(Draw(i, inputs, fields, teu))
         scenarios.append(_scenario_of(raw, fields, teu))
     order = tuple(item.id for item in items if item.id in used)
-    return DrawPlan(catalogue, str(path), tuple(draws), order, seed), scenarios
+    where = str(posterior_file) if posterior is not None else None
+    return DrawPlan(catalogue, str(path), where, tuple(draws), order, seed), scenarios
+
+
+def _border_fields(
+    posterior: BorderPosterior, scenario: Scenario, u: float
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """The border posterior's draw at ``u`` (its draws equally likely): the parameters, named
+    ``border_<name>``, and the fields they set in ``scenario`` (none where it lacks the flows
+    they enter; then no parameter is listed either)."""
+    k = min(int(u * posterior.size), posterior.size - 1)
+    draw = posterior.draw(k)
+    fields = overrides_for(draw, scenario)
+    return ({f"border_{p}": v for p, v in draw.items()} if fields else {}), fields
 
 
 def _scenario_of(
@@ -236,6 +266,7 @@ def prediction_block(plan: DrawPlan, outputs: Sequence[ReplicationOutput]) -> di
         "seed": plan.seed,
         "draw_root_seed": draw_seed(plan.seed),
         "uncertainty_file": plan.catalogue_file,
+        "border_posterior_file": plan.border_posterior_file,
         "inputs": {
             k: {
                 "kind": catalogue[k].kind,
