@@ -193,3 +193,19 @@ def test_bad_draw_inputs_are_one_line_errors(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()  # refused before anything was simulated or written
     res = runner.invoke(app, ["run", str(MMC), "--draws", "-1", "--out", str(tmp_path / "p")])
     assert res.exit_code == 2
+
+
+def test_the_border_comes_from_its_posterior() -> None:
+    """With params/border_posterior.yaml shipped, each draw takes one of its joint draws (g, λ,
+    h together) and A34's prior range stands aside; the fields are the posterior's own."""
+    from sim.config.border_posterior import load_border_posterior
+
+    post = load_border_posterior(ROOT / "params" / "border_posterior.yaml")
+    plan, scenarios = plan_draws(ROOT / "scenarios/baseline_2025.yaml", (), {}, 6, 11)
+    assert plan.border_posterior_file is not None and "A34" not in plan.used
+    joint = {tuple(post.draw(k).values()) for k in range(post.size)}
+    for d, s in zip(plan.draws, scenarios, strict=True):
+        drawn = (d.inputs["border_g"], d.inputs["border_lambda"], d.inputs["border_h"])
+        assert drawn in joint  # a joint draw, not three independent ones
+        gives_way = s.flows["other-brest-west"].gives_way
+        assert gives_way is not None and gives_way.per_china_eu_train == d.inputs["border_lambda"]
