@@ -209,3 +209,23 @@ def test_the_border_comes_from_its_posterior() -> None:
         assert drawn in joint  # a joint draw, not three independent ones
         gives_way = s.flows["other-brest-west"].gives_way
         assert gives_way is not None and gives_way.per_china_eu_train == d.inputs["border_lambda"]
+
+
+def test_headline_reads_paired_draws_as_changes() -> None:
+    """The headline's second table: draw i of the scenario against draw i of its baseline,
+    the change's median and 90 % prediction interval (here a known +1 day, +i trains)."""
+    from sim.analysis.headline import _prediction
+    from sim.engine.metrics import ReplicationKpis
+    from sim.engine.replications import ReplicationOutput
+
+    def out(i: int, transit: float, queue: float) -> ReplicationOutput:
+        corridor = {"transit_days_mean": transit, "throughput_teu_per_day": 100.0}
+        nodes = {"brest": {"queue_max": queue, "wait_hours_mean": 1.0}}
+        return ReplicationOutput(i, ReplicationKpis(corridor, nodes, {}))
+
+    base = [out(i, 10.0 + i, 5.0) for i in range(21)]
+    scen = [out(i, 11.0 + i, 5.0 + i) for i in range(21)]
+    pred = _prediction((scen, base), "brest")
+    assert pred["transit_days"] == pytest.approx((1.0, 1.0, 1.0))
+    assert pred["queue_max_trains"] == pytest.approx((10.0, 1.0, 19.0))  # 5th–95th of 0…20
+    assert pred["throughput_teu_per_day"] == pytest.approx((0.0, 0.0, 0.0))

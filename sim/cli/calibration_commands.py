@@ -82,6 +82,14 @@ def headline(
             "(e.g. one structure alone: an ensemble file listing it)"
         ),
     ] = None,
+    draws: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="also N paired draws of each pair (run --draws): the changes' 90 %% "
+            "prediction intervals in a second table",
+        ),
+    ] = 0,
 ) -> None:
     """Every shipped scenario against its baseline (paired), as a Markdown table."""
     from sim.analysis.headline import headline_of, markdown
@@ -97,6 +105,7 @@ def headline(
             only or (),
             step,
             history_params,
+            draws,
         )
         rows = [headline_of(pair) for pair in pairs]  # the runs, read
     out.print(markdown(rows), markup=False, highlight=False, soft_wrap=True)
@@ -105,6 +114,7 @@ def headline(
         f"\nproduced by: corridor headline -r {replications}"
         + (f" --horizon-days {horizon_days:g}" if horizon_days else "")
         + (f" --history-params {history_params}" if history_params else "")
+        + (f" --draws {draws}" if draws else "")
         + f" ({seeds})",
         markup=False,
         highlight=False,

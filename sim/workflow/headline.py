@@ -22,7 +22,10 @@ from sim.choice.history_demand import DemandChange, demand_change
 from sim.config.registry import load_headline_registry
 from sim.engine.disruption import DisruptionProbe
 from sim.engine.reduction import reduction_windows
+from sim.engine.replications import ReplicationOutput
+from sim.errors import ConfigError
 from sim.progress import Step
+from sim.workflow.draws import plan_draws, run_draws
 from sim.workflow.lifecycle import Outcome, Prepared, choose, prepare, run_batch
 
 
@@ -35,19 +38,54 @@ class PairRun:
     scenario: Outcome[dict[str, float]]
     baseline: Outcome[Any]
     rail_demand: DemandChange | None = None  # the demand ensemble's change, history years
+    draws: tuple[list[ReplicationOutput], list[ReplicationOutput]] | None = None
+    """Scenario's and baseline's draws (``--draws``), draw i of each with the same inputs,
+    demand draw and streams; None without draws or where the mode choice is on."""
 
 
-def _aligned(prepared: Prepared, baseline_file: Path, history_params: Path | None) -> Prepared:
-    """The baseline with the scenario's run settings (calendar, horizon, warm-up, seed)."""
+def _alignment(prepared: Prepared) -> dict[str, object]:
+    """The scenario's run settings (calendar, horizon, warm-up, seed) for its baseline."""
     run = prepared.scenario.run
-    values = {
+    return {
         "run.start_date": run.start_date.isoformat(),
         "run.warmup_days": run.warmup_days,
         "run.horizon_days": run.horizon_days,
         "run.seed": run.seed,
         "run.replications": run.replications,
     }
-    return prepare(baseline_file, values=values, history_params=history_params)
+
+
+def _aligned(prepared: Prepared, baseline_file: Path, history_params: Path | None) -> Prepared:
+    """The baseline with the scenario's run settings (calendar, horizon, warm-up, seed)."""
+    return prepare(baseline_file, values=_alignment(prepared), history_params=history_params)
+
+
+def _paired_draws(
+    scenario_file: Path,
+    baseline_file: Path,
+    values: dict[str, object],
+    prepared: Prepared,
+    n: int,
+    workers: int,
+) -> tuple[list[ReplicationOutput], list[ReplicationOutput]] | None:
+    """N draws of the scenario and of its aligned baseline on one seed (common inputs and
+    streams draw by draw: :mod:`sim.workflow.draws`); None where a mode choice is on (a
+    fixed point per draw is not supported)."""
+    if any(
+        p.mode_choice is not None and p.mode_choice.enabled
+        for p in (prepared.scenario, prepared.loaded)
+    ):
+        return None
+    seed = prepared.scenario.run.seed
+    plan, scenarios = plan_draws(scenario_file, (), values, n, seed)
+    try:
+        base_plan, base_scenarios = plan_draws(baseline_file, (), _alignment(prepared), n, seed)
+    except ConfigError:
+        return None  # the baseline solves a mode choice: no paired draws for this row
+    return (
+        run_draws(scenarios, plan.seed, workers),
+        run_draws(base_scenarios, base_plan.seed, workers),
+    )
 
 
 def run_pair(
@@ -59,10 +97,12 @@ def run_pair(
     workers: int = 1,
     on_step: Step | None = None,
     history_params: Path | None = None,
+    draws: int = 0,
 ) -> PairRun:
     """Run a scenario and its aligned baseline. ``on_step`` hears of each mode-choice
     iteration and each of the two runs; a history year takes its demand from
-    ``history_params`` when given (else from its own ``history.params``)."""
+    ``history_params`` when given (else from its own ``history.params``). ``draws`` > 0 also
+    runs that many paired draws of both (:mod:`sim.workflow.draws`)."""
     step = on_step or (lambda note: None)
 
     def iteration(it: Iteration) -> None:
@@ -100,7 +140,11 @@ def run_pair(
         with_tables=False,
     )
     step(f"{baseline.scenario.name}: {replications} replications")
-    return PairRun(node_id, scenario, baseline, rail_demand)
+    paired = None
+    if draws > 0:
+        paired = _paired_draws(scenario_file, baseline_file, values, prepared, draws, workers)
+        step(f"{scenario.scenario.name}: {draws} paired draws" + ("" if paired else " skipped"))
+    return PairRun(node_id, scenario, baseline, rail_demand, paired)
 
 
 def run_pairs(
@@ -111,6 +155,7 @@ def run_pairs(
     only: Sequence[str] = (),
     on_step: Step | None = None,
     history_params: Path | None = None,
+    draws: int = 0,
 ) -> list[PairRun]:
     """Every pair of the headline registry (``params/headline/registry.yaml`` of the project
     that holds ``folder``; or ``only`` those scenarios), by file name under ``folder``;
@@ -126,6 +171,7 @@ def run_pairs(
             workers,
             on_step,
             history_params,
+            draws,
         )
         for p in pairs
     ]
