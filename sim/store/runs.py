@@ -204,20 +204,29 @@ class RunData:
                 metric.kpi, metric.name, self.table, self.horizon_days, metric.window
             )
         self._check_name(metric)
-        t = self.table("replications")
+        return self._long_values("replications", "replication", metric, self.replications)
+
+    def _long_values(
+        self, table: str, index: str, metric: Metric, count: int
+    ) -> tuple[NDArray[np.int64], FloatArray]:
+        """A KPI's values from a long KPI table (replications.parquet, draws.parquet: one row
+        per ``index``, scope, name and KPI), ordered by ``index``; ``count`` zeros where the
+        KPI is absent and absence means none."""
+        kpi = lookup(metric.scope, metric.kpi)
+        t = self.table(table)
         mask = pc.and_(
             pc.and_(pc.equal(t["scope"], metric.scope), pc.equal(t["name"], metric.name)),
             pc.equal(t["kpi"], metric.kpi),
         )
         rows = t.filter(mask)
         if rows.num_rows == 0 and kpi is not None and kpi.missing_means_zero:
-            return np.arange(self.replications, dtype=np.int64), np.zeros(self.replications)
-        reps = np.asarray(rows["replication"].to_numpy(), dtype=np.int64)
+            return np.arange(count, dtype=np.int64), np.zeros(count)
+        at = np.asarray(rows[index].to_numpy(), dtype=np.int64)
         vals = np.asarray(rows["value"].to_numpy(zero_copy_only=False), dtype=float)
-        order = np.argsort(reps, kind="stable")
+        order = np.argsort(at, kind="stable")
         if kpi is not None and kpi.nan_means_zero:
             vals = np.nan_to_num(vals, nan=0.0)
-        return reps[order], vals[order]
+        return at[order], vals[order]
 
     @property
     def draws_seed(self) -> int | None:
@@ -232,21 +241,8 @@ class RunData:
         if self.draws_seed is None or (kpi is not None and kpi.source != "summary"):
             return None
         self._check_name(metric)
-        t = self.table("draws")
-        mask = pc.and_(
-            pc.and_(pc.equal(t["scope"], metric.scope), pc.equal(t["name"], metric.name)),
-            pc.equal(t["kpi"], metric.kpi),
-        )
-        rows = t.filter(mask)
-        draws = np.asarray(rows["draw"].to_numpy(), dtype=np.int64)
-        vals = np.asarray(rows["value"].to_numpy(zero_copy_only=False), dtype=float)
-        if rows.num_rows == 0 and kpi is not None and kpi.missing_means_zero:
-            n = int(self.summary["prediction"]["draws"])
-            return np.arange(n, dtype=np.int64), np.zeros(n)
-        order = np.argsort(draws, kind="stable")
-        if kpi is not None and kpi.nan_means_zero:
-            vals = np.nan_to_num(vals, nan=0.0)
-        return draws[order], vals[order]
+        count = int(self.summary["prediction"]["draws"])
+        return self._long_values("draws", "draw", metric, count)
 
 
 def open_runs(paths: list[Path]) -> list[RunData]:
