@@ -29,10 +29,9 @@ from sim.config.loader import (
 from sim.config.loader import parse_override as parse_set
 from sim.config.scenario import Scenario, resolved_document
 from sim.errors import ConfigError
+from sim.sweep.derived import Derived, derived_value
 from sim.sweep.spec import (
-    Derived,
     Parameter,
-    derived_value,
     design,
     is_sweep_file,
     parse_vary,

@@ -44,6 +44,8 @@ from sim.config.loader import read_yaml
 from sim.config.safe_yaml import InputProblem, load_value
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError, format_path
+from sim.sweep.derived import Derived
+from sim.sweep.study import StudyBlock
 
 SAMPLERS = ("grid", "lhs", "sobol")
 Sampler = Literal["grid", "lhs", "sobol"]
@@ -296,20 +298,6 @@ def design(
 # ---------------------------------------------------------------------------- sweep file
 
 
-class Derived(BaseModel):
-    """A scenario field written from sampled values: ``scale × sum(of)``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    of: list[str] = Field(min_length=1, description="parameter paths or named inputs")
-    scale: float = 1.0
-
-
-def derived_value(derived: Derived, values: Mapping[str, Any]) -> float:
-    """The value a derived field takes at one point (``values``: column → value)."""
-    return derived.scale * sum(float(values[name]) for name in derived.of)
-
-
 class SweepFile(BaseModel):
     """A sweep written down for long or repeated use (paths relative to the file)."""
 
@@ -329,6 +317,9 @@ class SweepFile(BaseModel):
     )
     derived: dict[str, Derived] = Field(
         default_factory=dict, description="scenario path: scale × the sum of sampled values"
+    )
+    study: StudyBlock | None = Field(
+        default=None, description="questions and labels for corridor study-report (not run)"
     )
 
 
