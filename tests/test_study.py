@@ -99,6 +99,11 @@ def test_derived_fields_follow_the_sampled_inputs() -> None:
         ("derived:\n  events.poland_closure.end: {of: [nowhere]}\n", "'nowhere' is not a param"),
         ("inputs:\n  Closure.Days: '3:21'\n", "lower_snake_case"),
         ("inputs:\n  closure_days: '21:3'\n", "needs low < high"),
+        (
+            "  events.second_track.enabled: [true, false]\n"
+            "derived:\n  events.poland_closure.end: {of: [events.second_track.enabled]}\n",
+            "is not a number",
+        ),
     ],
 )
 def test_bad_inputs_and_derived_fields_are_one_line_errors(

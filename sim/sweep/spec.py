@@ -352,7 +352,7 @@ def parse_input(name: str, spec: str | Sequence[Any], source: str) -> Parameter:
 
 
 def _check_derived(sweep: SweepFile, params: Sequence[Parameter], source: str) -> None:
-    names = {p.path for p in params}
+    names = {p.path: p for p in params}
     for path, rule in sweep.derived.items():
         where = ("derived", path)
         if field_type(split_path(path)) not in ("int", "float", "other"):
@@ -362,6 +362,8 @@ def _check_derived(sweep: SweepFile, params: Sequence[Parameter], source: str) -
         for name in rule.of:
             if name not in names:
                 raise ConfigError(source, where, f"'{name}' is not a parameter or named input")
+            if names[name].field_type not in ("int", "float"):
+                raise ConfigError(source, where, f"'{name}' is not a number: it cannot be summed")
 
 
 def read_sweep_file(path: Path) -> tuple[SweepFile, list[Parameter]]:
