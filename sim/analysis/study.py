@@ -35,7 +35,8 @@ class StudyFindings:
     sweep_dir: Path
     study: StudyBlock
     description: str
-    points: int
+    points: int  # points with results (fewer than planned while the sweep is unfinished)
+    planned: int
     replications: int
     findings: tuple[Finding, ...]
 
@@ -101,7 +102,8 @@ def study_findings(sweep_dir: Path, max_boxes: int = 3) -> StudyFindings:
         sweep_dir=sweep_dir,
         study=study,
         description=description,
-        points=int(manifest.get("points", 0)),
+        points=max(f.discovery.points for f in findings),
+        planned=int(manifest.get("points", 0)),
         replications=int(manifest.get("replications", 1)),
         findings=tuple(findings),
     )

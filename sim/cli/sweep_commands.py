@@ -217,8 +217,10 @@ def study_report(
         if boxes < 1:
             raise ConfigError("--boxes", (), f"must be at least 1 (got {boxes})")
         found = study_findings(sweep_dir, boxes)
+        unfinished = f" of the {found.planned} planned" if found.points < found.planned else ""
         out.print(
-            f"{found.points} points, {found.replications} replication(s) each: {found.description}",
+            f"{found.points} points{unfinished}, {found.replications} replication(s) each: "
+            f"{found.description}",
             highlight=False,
             soft_wrap=True,
         )

@@ -10,6 +10,7 @@ over the points with the threshold.
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +24,7 @@ from sim.kpis import lookup
 from sim.plots.common import new_figure
 
 if TYPE_CHECKING:
+    from sim.analysis.discovery import Limit
     from sim.analysis.study import Finding, StudyFindings
 
 HIT = "#d62728"
@@ -30,10 +32,22 @@ MISS = "#9e9e9e"
 
 
 def _numeric_limits(finding: Finding) -> list[tuple[str, float | None, float | None]]:
+    """The first box's numeric limits, the most restrictive first (the largest share of the
+    input's range cut away), so the panel's axes are the inputs that matter most."""
     if not finding.discovery.boxes:
         return []
     box = finding.discovery.boxes[0]
-    return [(lim.parameter, lim.low, lim.high) for lim in box.limits if not lim.categories]
+    ranges = finding.discovery.inputs
+
+    def cut(lim: Limit) -> float:
+        low, high = ranges[lim.parameter]
+        assert isinstance(low, float) and isinstance(high, float)
+        lo = lim.low if lim.low is not None else low
+        hi = lim.high if lim.high is not None else high
+        return 1.0 - (hi - lo) / (high - low) if high > low else 0.0
+
+    numeric = sorted((lim for lim in box.limits if not lim.categories), key=cut, reverse=True)
+    return [(lim.parameter, lim.low, lim.high) for lim in numeric]
 
 
 def _panel(ax: Axes, finding: Finding, study: StudyFindings) -> None:
@@ -82,12 +96,13 @@ def _panel(ax: Axes, finding: Finding, study: StudyFindings) -> None:
     ax.set_xlabel(axis_name(x_name), fontsize=8)
     ax.set_ylabel(y_label, fontsize=8)
     box = finding.discovery.boxes[0]
-    other = [limit_words(lim, labels) for lim in box.limits if lim.categories]
-    other += [limit_words(lim, labels) for lim in box.limits[2:] if not lim.categories]
+    drawn = {name for name, _, _ in limits[:2]}
+    other = [limit_words(lim, labels) for lim in box.limits if lim.parameter not in drawn]
     note = f"box: coverage {box.coverage:.2f}, density {box.density:.2f}"
     if other:
         note += "; also " + " and ".join(other)
-    ax.set_title(f"{q.words}\n{note}", fontsize=8, loc="left")
+    title = "\n".join([q.words, *textwrap.wrap(note, 70)])
+    ax.set_title(title, fontsize=8, loc="left")
     ax.tick_params(labelsize=7)
 
 

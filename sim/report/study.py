@@ -54,6 +54,7 @@ def render_study(study: StudyFindings) -> str:
         "title": study.study.title,
         "description": study.description,
         "points": study.points,
+        "planned": study.planned,
         "replications": study.replications,
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "sweep_dir": str(study.sweep_dir),
