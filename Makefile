@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit browser wheel-check bench calibrate headline fit-history backtest clean
+.PHONY: demo test lint typecheck unit browser wheel-check bench calibrate headline fit-history backtest study clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,18 @@ fit-history: $(STAMP)
 # intervals in and out of sample; 2024–25 predicted (a few minutes)
 backtest: $(STAMP)
 	$(BIN)/corridor backtest -r 5
+
+# The exploratory study (issue 22, docs/study.md): a Latin hypercube of 512 points over the
+# main uncertainties of a 2026 year, one replication each, then PRIM on three questions and a
+# report page that leads with the boxes in plain words. Resumable: after a kill, `make study`
+# again runs only the missing points. Niced: it takes the 2 cores for about half an hour.
+STUDY := results/study/corridor_2026
+STUDY_WORKERS ?= 2
+study: $(STAMP)
+	nice -n 15 $(BIN)/corridor sweep scenarios/studies/corridor_2026.yaml --out $(STUDY) \
+	  --resume -q --workers $(STUDY_WORKERS)
+	$(BIN)/corridor study-report $(STUDY) --out $(STUDY)/report.html \
+	  --figure $(STUDY)/where_it_breaks.png
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -23,7 +23,9 @@ class Kpi:
     """One KPI of one scope. ``source`` says where its per-replication values live:
     ``summary`` (summary.json and replications.parquet, written by ``corridor run``) or
     ``visits`` (derived from visits.parquet and trains.parquet when read, see
-    :mod:`sim.store.disruption`), so the results contract stays unchanged."""
+    :mod:`sim.store.disruption`) or ``crossings`` (the largest of the border nodes'
+    utilisations, when read: :mod:`sim.store.crossings`), so the results contract stays
+    unchanged."""
 
     scope: str
     key: str
@@ -121,6 +123,10 @@ CATALOGUE: tuple[Kpi, ...] = (
        "all nodes together", group="held"),
     _k("corridor", "trains_held_mean", "trains", "mean trains held",
        "time-average number of trains held, all nodes together", group="held"),
+    _k("corridor", "crossing_utilisation_max", FRACTION, "busiest crossing's utilisation",
+       "the highest utilisation of any border crossing (node kind border) in the window, "
+       "taken per replication from the nodes' utilisation when read (sim/store/crossings.py)",
+       source="crossings"),
     _k("corridor", "trains_rerouted", "trains", "trains re-routed",
        "trains that left their origin inside the window on another route than the one drawn, "
        "moved by a dispatch rule's reroute_via while a node was closed", group="rerouted"),

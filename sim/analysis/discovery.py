@@ -41,8 +41,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sim.errors import ConfigError
+from sim.kpis import lookup
+from sim.store.crossings import border_nodes, crossing_rows
 from sim.store.runs import FloatArray, Metric, parse_metric
-from sim.store.sweeps import is_sweep_dir, read_points, read_runs
+from sim.store.sweeps import is_sweep_dir, read_points, read_runs, read_sweep_manifest
 
 Direction = Literal["above", "below"]
 Ranges = dict[str, tuple[float, float] | tuple[str, ...]]  # input -> (low, high) or categories
@@ -193,11 +195,16 @@ def _point_means(sweep_dir: Path, metric: Metric) -> tuple[pa.Table, FloatArray,
     runs = read_runs(sweep_dir)
     if runs.num_rows == 0:
         raise ConfigError(str(sweep_dir), ("runs",), "has no results yet")
-    mask = pc.and_(
-        pc.and_(pc.equal(runs["scope"], metric.scope), pc.equal(runs["name"], metric.name)),
-        pc.equal(runs["kpi"], metric.kpi),
-    )
-    rows = runs.filter(mask)
+    kpi = lookup(metric.scope, metric.kpi)
+    if kpi is not None and kpi.source == "crossings":
+        borders = border_nodes(read_sweep_manifest(sweep_dir).get("config", {}))
+        rows = crossing_rows(runs, borders, ("point", "replication"))
+    else:
+        mask = pc.and_(
+            pc.and_(pc.equal(runs["scope"], metric.scope), pc.equal(runs["name"], metric.name)),
+            pc.equal(runs["kpi"], metric.kpi),
+        )
+        rows = runs.filter(mask)
     if rows.num_rows == 0:
         raise ConfigError("KPI", (), f"'{metric.key}' has no values in {sweep_dir}")
     points = read_points(sweep_dir)
@@ -209,6 +216,8 @@ def _point_means(sweep_dir: Path, metric: Metric) -> tuple[pa.Table, FloatArray,
             str(sweep_dir / "runs"), (), "a run names a point that points.parquet lacks"
         ) from None
     value = rows["value"].to_numpy(zero_copy_only=False).astype(float)
+    if kpi is not None and kpi.nan_means_zero:
+        value = np.nan_to_num(value, nan=0.0)  # no backlog to clear: 0 days (sim/kpis.py)
     finite = np.isfinite(value)
     n = points.num_rows
     total = np.bincount(index[finite], weights=value[finite], minlength=n)
@@ -218,6 +227,13 @@ def _point_means(sweep_dir: Path, metric: Metric) -> tuple[pa.Table, FloatArray,
         raise ConfigError("KPI", (), f"'{metric.key}' has no finite value at any point")
     means: FloatArray = total[keep] / count[keep]
     return points.take(pa.array(keep)), means, int(n - keep.size)
+
+
+def point_means(sweep_dir: Path, kpi: str) -> tuple[pa.Table, FloatArray]:
+    """The points with a value of the KPI (their inputs) and each one's mean over its
+    replications: what PRIM peels, for a figure drawn beside the boxes."""
+    points, means, _ = _point_means(sweep_dir, _metric(kpi))
+    return points, means
 
 
 def _inputs(points: pa.Table) -> tuple[Any, Ranges, set[str]]:

@@ -1,4 +1,5 @@
-"""Commands on sweeps: ``sweep``, ``sensitivity``, ``sweep-table``, ``discover``."""
+"""Commands on sweeps: ``sweep``, ``sensitivity``, ``sweep-table``, ``discover``,
+``study-report``."""
 
 from __future__ import annotations
 
@@ -191,3 +192,43 @@ def discover(
         if result.boxes:
             save_figure(discovery_figure(result), out_file)
             out.print(f"wrote {out_file}", highlight=False)
+
+
+@app.command("study-report")
+def study_report(
+    sweep_dir: Annotated[Path, typer.Argument(help="the sweep directory of a study")],
+    out_file: Annotated[Path, typer.Option("--out", help="the report page, .html")] = Path(
+        "study.html"
+    ),
+    figure: Annotated[
+        Path | None, typer.Option(help="also write the study's figure here (.png or .svg)")
+    ] = None,
+    boxes: Annotated[int, typer.Option(help="at most this many boxes a question")] = 3,
+) -> None:
+    """A study's findings: PRIM boxes for each of its questions, in plain words, and a page."""
+    from sim.analysis.study import study_findings
+    from sim.plots.common import check_format, save_figure
+    from sim.plots.study import study_figure
+    from sim.report.study import write_study_report
+
+    with user_errors():
+        if figure is not None:
+            check_format(figure)
+        if boxes < 1:
+            raise ConfigError("--boxes", (), f"must be at least 1 (got {boxes})")
+        found = study_findings(sweep_dir, boxes)
+        unfinished = f" of the {found.planned} planned" if found.points < found.planned else ""
+        out.print(
+            f"{found.points} points{unfinished}, {found.replications} replication(s) each: "
+            f"{found.description}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for finding in found.findings:
+            for sentence in finding.sentences:
+                out.print(f"- {sentence}", highlight=False, soft_wrap=True, markup=False)
+        write_study_report(found, out_file)
+        out.print(f"wrote {out_file}", highlight=False)
+        if figure is not None:
+            save_figure(study_figure(found), figure)
+            out.print(f"wrote {figure}", highlight=False)

@@ -23,6 +23,7 @@ from sim.config.scenario import Event, Scenario, event_hours
 from sim.errors import ConfigError
 from sim.kpis import FRACTION, kpis, lookup
 from sim.stats import estimate
+from sim.store.crossings import border_nodes, crossing_rows
 from sim.store.disruption import derived_values
 from sim.store.run_dir import is_run_dir, read_manifest, read_summary, read_table, reading
 from sim.suggest import did_you_mean
@@ -198,6 +199,11 @@ class RunData:
     def values(self, metric: Metric) -> tuple[NDArray[np.int64], FloatArray]:
         """Per-replication values of a KPI from replications.parquet, ordered by replication."""
         kpi = lookup(metric.scope, metric.kpi)
+        if kpi is not None and kpi.source == "crossings":
+            borders = border_nodes(self.manifest["config"])
+            rows = crossing_rows(self.table("replications"), borders, ("replication",))
+            reps = np.asarray(rows["replication"].to_numpy(), dtype=np.int64)
+            return reps, np.asarray(rows["value"].to_numpy(zero_copy_only=False), dtype=float)
         if kpi is not None and kpi.source != "summary":
             self._check_name(metric)
             return derived_values(

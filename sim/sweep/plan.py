@@ -10,7 +10,7 @@ import copy
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from sim.config.loader import parse_override as parse_set
 from sim.config.scenario import Scenario, resolved_document
 from sim.engine.replications import ReplicationOutput, run_replication
 from sim.errors import ConfigError
+from sim.sweep.derived import Derived, derived_value
 from sim.sweep.spec import (
     Parameter,
     design,
@@ -95,6 +96,7 @@ class SweepPlan:
     points: list[tuple[Any, ...]]
     chunk_size: int
     replicate: Replicate = run_replication
+    derived: dict[str, Derived] = field(default_factory=dict)  # the sweep file's derived fields
     # a history year's fitted demand per distinct history block (points share it)
     history_cache: dict[str, YearDemand] = field(default_factory=dict, repr=False, compare=False)
 
@@ -109,16 +111,23 @@ def point_scenario(
     values: Sequence[Any],
     source: str = "--vary",
     history_cache: dict[str, YearDemand] | None = None,
+    derived: Mapping[str, Derived] | None = None,
 ) -> Scenario:
     """The scenario of one point: the base document with the point's values, validated.
 
     ``source`` names where the parameters were given (``--vary`` or the sweep file), so an
     error at a point says which file to fix. A history year's rail flows are set from its
     fitted choice here, as `corridor run` sets them, so a point that varies the year's inputs
-    (``history.sea.rate_usd_per_feu``) varies its demand too."""
+    (``history.sea.rate_usd_per_feu``) varies its demand too. Named inputs are written to no
+    field themselves; ``derived`` fields are written from them and the parameters."""
     raw = RawScenario(copy.deepcopy(base.data), dict(base.origin), base.main_file)
     for p, value in zip(params, values, strict=True):
-        apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
+        if p.written:
+            apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
+    columns = {p.path: value for p, value in zip(params, values, strict=True)}
+    for path, rule in (derived or {}).items():
+        value = derived_value(rule, columns)
+        apply_override(raw, split_path(path), value, f"{source}: derived: {path}={value:g}")
     return with_history_demand(validate_raw(raw), raw, cache=history_cache)
 
 
@@ -154,6 +163,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     sweep_file: Path | None = None
     params: list[Parameter] = []
     fixed: dict[str, Any] = {}
+    derived: dict[str, Derived] = {}
     sampler, samples, reps, seed, chunk = "grid", None, None, None, None
     source = "--vary"
     if is_sweep_file(doc):
@@ -162,6 +172,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         scenario_file = Path(os.path.normpath(target.parent / sweep.scenario))
         sampler, samples, reps, seed = sweep.sampler, sweep.samples, sweep.replications, sweep.seed
         fixed, chunk, source = dict(sweep.set), sweep.chunk_size, str(target)
+        derived = dict(sweep.derived)
     else:
         scenario_file = target
     for text in request.vary:
@@ -198,13 +209,16 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     apply_override(base, ("run", "replications"), replications, "--replications")
     base_scenario = validate_raw(copy.deepcopy(base))
     for p in params:
-        _check_path_exists(base, p, source)
+        if p.written:
+            _check_path_exists(base, p, source)
+    for path in derived:
+        _check_path_exists(base, Parameter(path, "", "list", "float"), source)
     points = design(params, sampler, samples, root_seed)
     choosing = False
     history_cache: dict[str, YearDemand] = {}
     for i, values in enumerate(points):
         try:
-            scenario = point_scenario(base, params, values, source, history_cache)
+            scenario = point_scenario(base, params, values, source, history_cache, derived)
             choosing |= _chooses_mode(scenario)
         except ConfigError as exc:
             raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None
@@ -226,6 +240,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         base_scenario=base_scenario,
         points=points,
         chunk_size=request.chunk_size or chunk or default_chunk,
+        derived=derived,
         history_cache=history_cache,
     )
 
@@ -281,7 +296,11 @@ def chunks(plan: SweepPlan, done: set[tuple[int, int]]) -> Iterator[ChunkTask]:
         needed = {p for p, _ in batch}
         for p in needed - cache.keys():
             cache[p] = point_scenario(
-                plan.base, plan.parameters, plan.points[p], history_cache=plan.history_cache
+                plan.base,
+                plan.parameters,
+                plan.points[p],
+                history_cache=plan.history_cache,
+                derived=plan.derived,
             )
         for p in list(cache):
             if p not in needed and p < min(needed):
@@ -311,6 +330,11 @@ def definition(plan: SweepPlan) -> dict[str, Any]:
         "replications": plan.replications,
         "root_seed": plan.root_seed,
         "points": len(plan.points),
+        **(
+            {"derived": {k: v.model_dump() for k, v in plan.derived.items()}}
+            if plan.derived
+            else {}
+        ),
         "config": resolved_document(plan.base_scenario),
     }
     result: dict[str, Any] = json.loads(json.dumps(doc, default=str))

@@ -12,6 +12,13 @@ Latin hypercube of ``samples`` points; ``sobol`` is the Saltelli design for Sobo
 on a scrambled Sobol sequence: ``samples`` base rows (a power of 2), each expanded to
 ``A, AB_1 … AB_D, B`` (D + 2 points), the row layout SALib's ``sobol.analyze`` expects with
 ``calc_second_order=False``. Discrete specs inside LHS/Sobol pick a value by position.
+
+A sweep file may also sample *named inputs* (``inputs:``), numbers that are no scenario field
+(a closure's length in days, A34's g), and write scenario fields *derived* from the sampled
+values (``derived:``, a scale times a sum: a closure's end = its start + its length; λ of the
+eastbound flow = λ of the westbound one). They exist because a design samples independent
+uncertainties while the scenario format spells some of them as two linked fields; a named
+input is a column of the sweep's points like any parameter, so scenario discovery peels it.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from sim.config.loader import read_yaml
 from sim.config.safe_yaml import InputProblem, load_value
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError, format_path
+from sim.sweep.derived import Derived
+from sim.sweep.study import StudyBlock
 
 SAMPLERS = ("grid", "lhs", "sobol")
 Sampler = Literal["grid", "lhs", "sobol"]
@@ -58,6 +67,7 @@ class Parameter:
     values: tuple[Any, ...] = ()  # list and range
     low: float = 0.0  # interval
     high: float = 0.0
+    written: bool = True  # False: a named input (a column of the design, no scenario field)
 
     @property
     def discrete(self) -> bool:
@@ -79,6 +89,8 @@ class Parameter:
             "kind": self.kind,
             "type": self.field_type,
         }
+        if not self.written:
+            doc["named_input"] = True
         if self.discrete:
             doc["values"] = list(self.values)
         else:
@@ -300,10 +312,58 @@ class SweepFile(BaseModel):
     seed: int | None = Field(default=None, ge=0)
     set: dict[str, Any] = Field(default_factory=dict, description="fixed overrides: path: value")
     chunk_size: int | None = Field(default=None, ge=1)
+    inputs: dict[str, str | list[Any]] = Field(
+        default_factory=dict, description="named inputs: sampled numbers written to no field"
+    )
+    derived: dict[str, Derived] = Field(
+        default_factory=dict, description="scenario path: scale × the sum of sampled values"
+    )
+    study: StudyBlock | None = Field(
+        default=None, description="questions and labels for corridor study-report (not run)"
+    )
 
 
 def is_sweep_file(data: Mapping[str, Any]) -> bool:
     return "scenario" in data and "parameters" in data
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def parse_input(name: str, spec: str | Sequence[Any], source: str) -> Parameter:
+    """A named input: an interval (``3:21``) or a list of numbers, sampled like a float field."""
+    if not _NAME.match(name):
+        raise ConfigError(source, ("inputs", name), "a named input is lower_snake_case, no dots")
+    if isinstance(spec, str) and (match := _INTERVAL.match(spec.strip())):
+        low, high = float(match.group(1)), float(match.group(2))
+        if not low < high:
+            raise ConfigError(source, ("inputs", name), f"interval '{spec}' needs low < high")
+        return Parameter(name, spec.strip(), "interval", "float", low=low, high=high, written=False)
+    items = list(spec) if not isinstance(spec, str) else [i.strip() for i in spec.split(",")]
+    try:
+        values = tuple(float(load_value(v) if isinstance(v, str) else v) for v in items)
+    except (InputProblem, TypeError, ValueError):
+        raise ConfigError(
+            source, ("inputs", name), f"'{spec}' is not an interval (3:21) or a list of numbers"
+        ) from None
+    if not values:
+        raise ConfigError(source, ("inputs", name), "the list of values is empty")
+    return Parameter(name, json.dumps(list(values)), "list", "float", values, written=False)
+
+
+def _check_derived(sweep: SweepFile, params: Sequence[Parameter], source: str) -> None:
+    names = {p.path: p for p in params}
+    for path, rule in sweep.derived.items():
+        where = ("derived", path)
+        if field_type(split_path(path)) not in ("int", "float", "other"):
+            raise ConfigError(source, where, "is not a number field of the scenario format")
+        if path in names:
+            raise ConfigError(source, where, "is varied as a parameter: it cannot also be derived")
+        for name in rule.of:
+            if name not in names:
+                raise ConfigError(source, where, f"'{name}' is not a parameter or named input")
+            if names[name].field_type not in ("int", "float"):
+                raise ConfigError(source, where, f"'{name}' is not a number: it cannot be summed")
 
 
 def read_sweep_file(path: Path) -> tuple[SweepFile, list[Parameter]]:
@@ -323,4 +383,9 @@ def read_sweep_file(path: Path) -> tuple[SweepFile, list[Parameter]]:
             raise ConfigError(
                 str(path), ("parameters", format_path(exc.path)), exc.problem
             ) from None
+    for name, spec in sweep.inputs.items():
+        if name in sweep.parameters:
+            raise ConfigError(str(path), ("inputs", name), "is also a parameter")
+        params.append(parse_input(name, spec, str(path)))
+    _check_derived(sweep, params, str(path))
     return sweep, params
