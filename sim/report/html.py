@@ -286,7 +286,7 @@ def report_steps(runs: int, kinds: int) -> int:
     return 2 + runs * kinds
 
 
-def _templates() -> jinja2.Environment:
+def templates() -> jinja2.Environment:
     """The report's templates (package data, so an installed wheel has them); every value is
     escaped unless it is marked as markup already (uPlot, the chart data)."""
     return jinja2.Environment(
@@ -331,7 +331,7 @@ def render(
     context["scenarios"] = [scenario_context(r) for r in runs]
     step("comparison")
     context["plots"] = [plots_context(r, kinds, on_step) for r in runs]
-    return _templates().get_template("report.html.j2").render(context)
+    return templates().get_template("report.html.j2").render(context)
 
 
 _THROUGHPUT = Metric("corridor", "", "throughput_teu_per_day")

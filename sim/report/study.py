@@ -17,7 +17,7 @@ from sim.analysis.discovery import number
 from sim.analysis.study import StudyFindings
 from sim.errors import ConfigError
 from sim.plots.study import study_figure
-from sim.report.html import STYLE, _templates, png_data_uri
+from sim.report.html import STYLE, png_data_uri, templates
 
 
 def _range(spec: tuple[float, float] | tuple[str, ...]) -> str:
@@ -68,7 +68,7 @@ def render_study(study: StudyFindings) -> str:
         "min_density": f"{study.study.min_density:.2f}",
         "inputs": inputs,
     }
-    return _templates().get_template("study.html.j2").render(context)
+    return templates().get_template("study.html.j2").render(context)
 
 
 def write_study_report(study: StudyFindings, out: Path) -> Path:
