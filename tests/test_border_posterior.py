@@ -176,3 +176,15 @@ def test_known_border_parameters_are_recovered_from_simulated_episodes() -> None
     assert (inside >= 8).all(), dict(zip(PARAMETERS, inside.tolist(), strict=True))
     median_width = np.median(np.array(widths), axis=0)
     assert median_width[0] < 0.75 and median_width[2] < 0.75, median_width
+
+
+def test_calibrate_posterior_refuses_an_out_folder_that_does_not_exist(tmp_path: Path) -> None:
+    """Checked before the simulations, as a one-line input error (exit 2)."""
+    from typer.testing import CliRunner
+
+    from sim.cli.app import app
+
+    out = tmp_path / "missing" / "post.yaml"
+    result = CliRunner().invoke(app, ["calibrate", "--posterior", "--out", str(out)])
+    assert result.exit_code == 2 and "no folder" in result.output
+    assert not out.parent.exists()
