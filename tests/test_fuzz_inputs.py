@@ -57,6 +57,7 @@ SCENARIO_FOR_PARAMS = {  # a scenario that reads each params file (None: read by
     "history_observed.yaml": None,
     "history_observed_utlc.yaml": None,
     "border_wait.yaml": None,
+    "border_posterior.yaml": None,  # read by sim/config/border_posterior.py, not a scenario
 }
 
 LEFT_TO_HISTORY_FIT: tuple[tuple[str, str], ...] = ()
