@@ -58,7 +58,7 @@ SCENARIO_FOR_PARAMS = {  # a scenario that reads each params file (None: read by
     "history_observed_utlc.yaml": None,
     "border_wait.yaml": None,
     "uncertainty.yaml": None,  # read by `run --draws`
-    "border_posterior.yaml": None,  # read by `run --draws`
+    "border_posterior.yaml": None,  # read by `run --draws` (sim/config/border_posterior.py)
 }
 
 LEFT_TO_HISTORY_FIT: tuple[tuple[str, str], ...] = ()

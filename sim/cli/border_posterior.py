@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sim.cli.common import err, out, positive_workers, user_errors
 from sim.cli.progress import progress_bar
+from sim.errors import ConfigError
 
 
 def border_posterior(
@@ -32,6 +33,8 @@ def border_posterior(
         f"{design_points} -r {replications} --seed {seed} --workers {workers} --out {out_file}"
     )
     with user_errors(), progress_bar(err, "border posterior", None, quiet) as step:
+        if not out_file.parent.is_dir():  # before ten minutes of simulation, not after
+            raise ConfigError("--out", (), f"no folder {out_file.parent} to write {out_file.name}")
         post = posterior(measure, settings, seed, on_step=step)
         write(post, out_file, command)
     out.print("| parameter | prior | shipped | median | 90 % interval |", markup=False)
