@@ -17,10 +17,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim.choice.history_demand import YearDemand, with_history_demand
+from sim.choice.history_demand import YearDemand, check_history, with_history_demand
 from sim.config.loader import (
     RawScenario,
     apply_override,
+    copy_document,
     load_raw,
     read_yaml,
     validate_raw,
@@ -78,6 +79,10 @@ class SweepRequest:
     dask: str | None = None
     chunk_size: int | None = None
     results_root: Path = Path("results")
+    demand: bool = True
+    """Compute each point's history demand while planning (a run needs it); False checks only
+    the files the demand reads (``corridor validate``: a study's hundreds of points would
+    otherwise solve the demand ensemble per distinct history block, minutes of CPU)."""
 
 
 @dataclass
@@ -112,6 +117,7 @@ def point_scenario(
     source: str = "--vary",
     history_cache: dict[str, YearDemand] | None = None,
     derived: Mapping[str, Derived] | None = None,
+    demand: bool = True,
 ) -> Scenario:
     """The scenario of one point: the base document with the point's values, validated.
 
@@ -119,8 +125,9 @@ def point_scenario(
     error at a point says which file to fix. A history year's rail flows are set from its
     fitted choice here, as `corridor run` sets them, so a point that varies the year's inputs
     (``history.sea.rate_usd_per_feu``) varies its demand too. Named inputs are written to no
-    field themselves; ``derived`` fields are written from them and the parameters."""
-    raw = RawScenario(copy.deepcopy(base.data), dict(base.origin), base.main_file)
+    field themselves; ``derived`` fields are written from them and the parameters. With
+    ``demand`` False the point is validated without its history demand."""
+    raw = RawScenario(copy_document(base.data), dict(base.origin), base.main_file)
     for p, value in zip(params, values, strict=True):
         if p.written:
             apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
@@ -128,6 +135,8 @@ def point_scenario(
     for path, rule in (derived or {}).items():
         value = derived_value(rule, columns)
         apply_override(raw, split_path(path), value, f"{source}: derived: {path}={value:g}")
+    if not demand:
+        return validate_raw(raw)
     return with_history_demand(validate_raw(raw), raw, cache=history_cache)
 
 
@@ -218,7 +227,11 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     history_cache: dict[str, YearDemand] = {}
     for i, values in enumerate(points):
         try:
-            scenario = point_scenario(base, params, values, source, history_cache, derived)
+            scenario = point_scenario(
+                base, params, values, source, history_cache, derived, request.demand
+            )
+            if not request.demand and i == 0:
+                check_history(scenario, base)  # the demand's files, read once, not solved
             choosing |= _chooses_mode(scenario)
         except ConfigError as exc:
             raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None
