@@ -16,6 +16,9 @@ from scipy import stats
 
 FloatArray = NDArray[np.float64]
 
+PREDICTION_LEVEL = 0.90
+"""The level of every prediction interval (5th–95th percentile over a run's draws)."""
+
 
 @dataclass(frozen=True)
 class StepPath:

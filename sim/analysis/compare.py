@@ -24,11 +24,9 @@ from sim.config.scenario import Scenario
 from sim.engine.reduction import Window, as_days, in_measurement, reduction_windows
 from sim.formatting import format_difference, format_relative
 from sim.kpis import lookup
-from sim.stats import estimate
+from sim.stats import PREDICTION_LEVEL, estimate
 from sim.store.disruption import DISRUPTION_KPIS, WINDOWED_KPI
 from sim.store.runs import FloatArray, Metric, RunData
-
-PREDICTION_LEVEL = 0.90  # as sim.workflow.draws (analysis reads results; it runs nothing)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.engine.disruption import DISRUPTION_KEYS
 from sim.formatting import format_signed
-from sim.stats import Estimate, estimate
+from sim.stats import PREDICTION_LEVEL, Estimate, estimate
 
 if TYPE_CHECKING:  # read, never run, here: the runs are the workflow's
     from sim.choice.history_demand import DemandChange
@@ -101,9 +101,6 @@ def headline_of(pair: PairRun) -> Headline:
         rail_demand=pair.rail_demand,
         prediction=_prediction(pair.draws, node_id),
     )
-
-
-PREDICTION_LEVEL = 0.90  # as sim.workflow.draws
 
 
 def _prediction(

@@ -350,7 +350,12 @@ def write_report(
         raise ConfigError(str(out), (), "the report is HTML: give a .html file")
     runs = open_runs(paths)
     chosen = leading_metrics(runs, [parse_metric(m) for m in (metrics or DEFAULT_METRICS)])
-    text = render(runs, chosen, kinds, on_step)
+    return write_page(render(runs, chosen, kinds, on_step), out)
+
+
+def write_page(text: str, out: Path) -> Path:
+    """An HTML page written atomically (a temporary file renamed into place): a crash or
+    Ctrl-C never leaves half a report."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     try:

@@ -8,7 +8,6 @@ no network, like ``corridor report``'s.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from markupsafe import Markup
@@ -17,7 +16,7 @@ from sim.analysis.discovery import number
 from sim.analysis.study import StudyFindings
 from sim.errors import ConfigError
 from sim.plots.study import study_figure
-from sim.report.html import STYLE, png_data_uri, templates
+from sim.report.html import STYLE, png_data_uri, templates, write_page
 
 
 def _range(spec: tuple[float, float] | tuple[str, ...]) -> str:
@@ -75,12 +74,4 @@ def write_study_report(study: StudyFindings, out: Path) -> Path:
     """Write the page atomically (a temporary file renamed into place)."""
     if out.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(str(out), (), "the report is HTML: give a .html file")
-    text = render_study(study)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_page(render_study(study), out)

@@ -56,9 +56,9 @@ from sim.config.uncertainty import (
 from sim.engine.replications import Job, ReplicationOutput
 from sim.errors import ConfigError
 from sim.kpis import lookup
+from sim.stats import PREDICTION_LEVEL
 from sim.workflow.lifecycle import replicate
 
-PREDICTION_LEVEL = 0.90
 DRAW_SEED_SALT = 0xD7A5  # the draws' root seed is SeedSequence([run seed, this])
 FIXED_COLUMNS = ("demand_member", "demand_shock", "border_draw")
 BORDER_POSTERIOR = "border_posterior.yaml"  # beside the catalogue, in params/
