@@ -138,7 +138,7 @@ def test_yaml_example_is_valid(block: Block, tmp_path: Path) -> None:
         (root / "params").symlink_to(ROOT / "params")
         path = root / "scenarios" / "sweeps" / "example.yaml"
         path.write_text(block.text)
-        plan = plan_sweep(SweepRequest(target=path, demand=False))
+        plan = plan_sweep(SweepRequest(target=path))
         assert plan.points, block.where
     elif "nodes" in doc or "extends" in doc:
         root = tmp_path / "s"

@@ -49,9 +49,9 @@ def test_the_study_is_an_lhs_of_500_plus_points_over_the_named_uncertainties() -
         "events.malaszewicze_expansion.enabled",
         "events.second_track.enabled",
         "closure_days",
-        "border_g",
     ):
         assert needed in names
+    assert sweep.border_posterior is not None  # the border: the posterior's joint draws
     assert sweep.study is not None and len(sweep.study.questions) == 3
 
 
@@ -75,22 +75,89 @@ def test_the_lhs_design_stratifies_every_range_and_is_reproducible(samples: int)
 
 
 def test_derived_fields_follow_the_sampled_inputs() -> None:
-    """The closure ends closure_days after it starts; λ is the same both ways; the other
-    traffic at Brest scales as g over A34's fitted 0.535."""
+    """The closure ends closure_days after it starts."""
     plan = plan_sweep(SweepRequest(STUDY, samples=4, overrides=TINY))
     names = [p.path for p in plan.parameters]
     from sim.sweep.plan import point_scenario
 
     for values in plan.points:
         col = dict(zip(names, values, strict=True))
-        s = point_scenario(plan.base, plan.parameters, values, derived=plan.derived)
+        s = point_scenario(
+            plan.base, plan.parameters, values, derived=plan.derived, border=plan.border
+        )
         closure = s.events["poland_closure"]
         assert float(closure.end) - float(closure.start) == pytest.approx(col["closure_days"])
-        lam = "flows.other-brest-west.gives_way.per_china_eu_train"
-        east = s.flows["other-brest-east"].gives_way
-        assert east is not None and east.per_china_eu_train == pytest.approx(col[lam])
-        g = s.events["study_other_brest"].demand_factor
-        assert g == pytest.approx(col["border_g"] / 0.535)
+
+
+def test_each_point_takes_one_joint_draw_of_the_border_posterior() -> None:
+    """200 points over the posterior's 200 draws take each draw once (the hypercube
+    stratifies the index); a point's Brest traffic is the draw's, as `run --draws` writes
+    it, and the points table carries the draw's g and λ (not its index, nor h, which acts on
+    no 2026 run)."""
+    from sim.config.border_posterior import load_border_posterior, overrides_for
+    from sim.sweep.plan import point_scenario, points_table
+    from sim.sweep.posterior import DRAW_INPUT
+
+    plan = plan_sweep(SweepRequest(STUDY, samples=200, overrides=TINY))
+    assert plan.border is not None
+    posterior = load_border_posterior(ROOT / "params" / "border_posterior.yaml")
+    j = [p.path for p in plan.parameters].index(DRAW_INPUT)
+    draws = [int(values[j]) for values in plan.points]
+    assert sorted(draws) == list(range(posterior.size))
+    table = points_table(plan)
+    assert DRAW_INPUT not in table.column_names and "border_h" not in table.column_names
+    assert table["border_g"].to_pylist() == [posterior.draws["g"][k] for k in draws]
+    assert table["border_lambda"].to_pylist() == [posterior.draws["lambda"][k] for k in draws]
+    g, lam = np.asarray(table["border_g"]), np.asarray(table["border_lambda"])
+    assert np.corrcoef(g, lam)[0, 1] > 0.7  # joint draws keep the posterior's correlation
+    for i in (0, 57, 199):
+        s = point_scenario(
+            plan.base, plan.parameters, plan.points[i], derived=plan.derived, border=plan.border
+        )
+        wanted = overrides_for(posterior.draw(draws[i]), plan.base_scenario)
+        west = s.flows["other-brest-west"]
+        assert west.gives_way is not None and west.load is not None
+        assert (
+            west.gives_way.per_china_eu_train
+            == wanted["flows.other-brest-west.gives_way.per_china_eu_train"]
+        )
+        last = len(west.load) - 1
+        key = f"flows.other-brest-west.load.{last}.trains_per_day"
+        assert west.load[last].trains_per_day == pytest.approx(wanted[key])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "parameters_extra:\n  flows.other-brest-west.gives_way.per_china_eu_train: '0.8:1'\n",
+            "is written by the border posterior's draws",
+        ),
+        ("border_posterior: {file: nowhere.yaml}\n", "no such file"),
+        ("border_posterior: {file: BP, columns: [g, mu]}\n", "mu: not one of g, lambda, h"),
+        ("inputs:\n  border_g: '0:1'\n", "is the border posterior's column"),
+    ],
+)
+def test_a_border_posterior_sweep_refuses_what_would_be_ambiguous(
+    tmp_path: Path, extra: str, message: str
+) -> None:
+    posterior = ROOT / "params" / "border_posterior.yaml"
+    block = "" if "border_posterior:" in extra else f"border_posterior: {{file: {posterior}}}\n"
+    params = "parameters:\n  events.poland_closure.start: '0:40'\n"
+    if extra.startswith("parameters_extra:"):
+        params += extra.removeprefix("parameters_extra:\n")
+        extra = ""
+    text = (
+        f"scenario: {STUDY.parent / 'corridor_2026_base.yaml'}\nsampler: lhs\nsamples: 4\n"
+        + params
+        + block
+        + extra.replace("BP", str(posterior))
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        plan_sweep(SweepRequest(path, overrides=TINY))
+    assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -467,6 +467,7 @@ def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None
     """A sweep over a history year sets each point's rail flows as `corridor run` would, so
     varying the year's sea rate varies the rail demand (not the base file's written flows)."""
     from sim.choice.history_demand import history_teu
+    from sim.sweep.demand import solve_demand
     from sim.sweep.plan import point_scenario
     from sim.workflow.lifecycle import prepare
 
@@ -478,8 +479,16 @@ def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None
         )
     )
     cheap, dear = (point_scenario(plan.base, plan.parameters, v) for v in plan.points)
-    # the plan's cache of each history block's demand gives the same answers, point by point
-    assert len(plan.history_cache) == 2  # one per distinct history block
+    # planning solves no demand; the sweep's workers solve each distinct history block once,
+    # and the cache they fill gives the same answers, point by point
+    assert not plan.history_cache and len(set(plan.demand_keys)) == 2
+    pool = LocalPool(2)
+    try:
+        assert solve_demand(plan, pool, range(2)) == 2  # one per distinct history block
+        assert solve_demand(plan, pool, range(2)) == 0  # solved: nothing left to send
+    finally:
+        pool.close()
+    assert len(plan.history_cache) == 2
     for v, own in zip(plan.points, (cheap, dear), strict=True):
         cached = point_scenario(plan.base, plan.parameters, v, history_cache=plan.history_cache)
         assert cached.flows == own.flows

@@ -165,8 +165,7 @@ def year_demand(
         params_file = _relative(raw, "params", h.params)
     elif not params_file.is_file():
         raise ConfigError(str(params_file), (), "no such file")
-    origin = raw.source_of(("history", "previous")) or raw.main_file
-    key = json.dumps([h.model_dump(mode="json"), str(params_file), str(origin)], sort_keys=True)
+    key = demand_key(scenario, raw, params_file)
     if cache is not None and key in cache:
         return cache[key]
     resolved = _ensemble_years(scenario, raw, params_file)
@@ -183,6 +182,17 @@ def year_demand(
     if cache is not None:
         cache[key] = demand
     return demand
+
+
+def demand_key(scenario: Scenario, raw: RawScenario, params_file: Path | None = None) -> str:
+    """What a history year's demand depends on (its history block, the ensemble file, where
+    the previous year is read from): points of a sweep with the same key share one answer."""
+    h = scenario.history
+    assert h is not None
+    if params_file is None:
+        params_file = _relative(raw, "params", h.params) if h.params is not None else None
+    origin = raw.source_of(("history", "previous")) or raw.main_file
+    return json.dumps([h.model_dump(mode="json"), str(params_file), str(origin)], sort_keys=True)
 
 
 def history_teu(

@@ -29,7 +29,7 @@ def check_file(path: Path, on_warning: Callable[[ConfigError], None] | None = No
     :mod:`sim.config.checks`) go to ``on_warning``, or are raised when it is None."""
     raw = load_raw(path)
     if is_sweep_file(raw.data):
-        plan = plan_sweep(SweepRequest(target=path, demand=False))
+        plan = plan_sweep(SweepRequest(target=path))
         return f"sweep, {len(plan.points)} point(s)"
     if "nodes" in raw.data or SCENARIO_KEYS & raw.own_keys:
         # a scenario cut short must fail here, not only at `run`

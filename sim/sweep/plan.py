@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim.choice.history_demand import YearDemand, check_history, with_history_demand
+from sim.choice.history_demand import YearDemand, check_history, demand_key, with_history_demand
 from sim.config.loader import (
     RawScenario,
     apply_override,
@@ -32,6 +32,13 @@ from sim.config.scenario import Scenario, resolved_document
 from sim.engine.replications import ReplicationOutput, run_replication
 from sim.errors import ConfigError
 from sim.sweep.derived import Derived, derived_value
+from sim.sweep.posterior import (
+    COLUMN_PREFIX,
+    DRAW_INPUT,
+    BorderDraws,
+    border_draws,
+    check_untouched,
+)
 from sim.sweep.spec import (
     Parameter,
     design,
@@ -79,10 +86,6 @@ class SweepRequest:
     dask: str | None = None
     chunk_size: int | None = None
     results_root: Path = Path("results")
-    demand: bool = True
-    """Compute each point's history demand while planning (a run needs it); False checks only
-    the files the demand reads (``corridor validate``: a study's hundreds of points would
-    otherwise solve the demand ensemble per distinct history block, minutes of CPU)."""
 
 
 @dataclass
@@ -102,12 +105,44 @@ class SweepPlan:
     chunk_size: int
     replicate: Replicate = run_replication
     derived: dict[str, Derived] = field(default_factory=dict)  # the sweep file's derived fields
-    # a history year's fitted demand per distinct history block (points share it)
+    border: BorderDraws | None = None  # the border posterior's draws, when the file samples them
+    # a history year's demand key per point (None: no history demand), and the fitted demand
+    # per distinct key, filled by sim.sweep.demand before the runs (points share it)
+    demand_keys: list[str | None] = field(default_factory=list, repr=False, compare=False)
     history_cache: dict[str, YearDemand] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_runs(self) -> int:
         return len(self.points) * self.replications
+
+
+def point_raw(
+    base: RawScenario,
+    params: Sequence[Parameter],
+    values: Sequence[Any],
+    source: str = "--vary",
+    derived: Mapping[str, Derived] | None = None,
+    border: BorderDraws | None = None,
+) -> RawScenario:
+    """The document of one point: the base document with the point's values written in.
+
+    ``source`` names where the parameters were given (``--vary`` or the sweep file), so an
+    error at a point says which file to fix. Named inputs are written to no field themselves;
+    ``derived`` fields are written from them and the parameters; ``border`` writes the fields
+    of the point's joint draw of the border posterior (its ``border_draw`` value)."""
+    raw = RawScenario(copy_document(base.data), dict(base.origin), base.main_file)
+    for p, value in zip(params, values, strict=True):
+        if p.written:
+            apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
+    columns = {p.path: value for p, value in zip(params, values, strict=True)}
+    for path, rule in (derived or {}).items():
+        value = derived_value(rule, columns)
+        apply_override(raw, split_path(path), value, f"{source}: derived: {path}={value:g}")
+    if border is not None:
+        k = int(columns[DRAW_INPUT])
+        for path, value in border.overrides[k].items():
+            apply_override(raw, split_path(path), value, f"{source}: border draw {k}: {path}")
+    return raw
 
 
 def point_scenario(
@@ -117,26 +152,14 @@ def point_scenario(
     source: str = "--vary",
     history_cache: dict[str, YearDemand] | None = None,
     derived: Mapping[str, Derived] | None = None,
-    demand: bool = True,
+    border: BorderDraws | None = None,
 ) -> Scenario:
-    """The scenario of one point: the base document with the point's values, validated.
-
-    ``source`` names where the parameters were given (``--vary`` or the sweep file), so an
-    error at a point says which file to fix. A history year's rail flows are set from its
-    fitted choice here, as `corridor run` sets them, so a point that varies the year's inputs
-    (``history.sea.rate_usd_per_feu``) varies its demand too. Named inputs are written to no
-    field themselves; ``derived`` fields are written from them and the parameters. With
-    ``demand`` False the point is validated without its history demand."""
-    raw = RawScenario(copy_document(base.data), dict(base.origin), base.main_file)
-    for p, value in zip(params, values, strict=True):
-        if p.written:
-            apply_override(raw, split_path(p.path), value, f"{source}: {p.path}={value}")
-    columns = {p.path: value for p, value in zip(params, values, strict=True)}
-    for path, rule in (derived or {}).items():
-        value = derived_value(rule, columns)
-        apply_override(raw, split_path(path), value, f"{source}: derived: {path}={value:g}")
-    if not demand:
-        return validate_raw(raw)
+    """The scenario of one point (:func:`point_raw`), validated, with a history year's rail
+    flows set from its fitted choice, as `corridor run` sets them, so a point that varies the
+    year's inputs (``history.sea.rate_usd_per_feu``) varies its demand too. ``history_cache``
+    holds the demand per distinct history block (:mod:`sim.sweep.demand` fills it on the
+    sweep's workers before the runs; a block missing from it is solved here)."""
+    raw = point_raw(base, params, values, source, derived, border)
     return with_history_demand(validate_raw(raw), raw, cache=history_cache)
 
 
@@ -173,6 +196,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     params: list[Parameter] = []
     fixed: dict[str, Any] = {}
     derived: dict[str, Derived] = {}
+    posterior_block = None
     sampler, samples, reps, seed, chunk = "grid", None, None, None, None
     source = "--vary"
     if is_sweep_file(doc):
@@ -182,6 +206,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         sampler, samples, reps, seed = sweep.sampler, sweep.samples, sweep.replications, sweep.seed
         fixed, chunk, source = dict(sweep.set), sweep.chunk_size, str(target)
         derived = dict(sweep.derived)
+        posterior_block = sweep.border_posterior
     else:
         scenario_file = target
     for text in request.vary:
@@ -222,16 +247,37 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
             _check_path_exists(base, p, source)
     for path in derived:
         _check_path_exists(base, Parameter(path, "", "list", "float"), source)
+    border = None
+    if posterior_block is not None:
+        assert sweep_file is not None
+        border = border_draws(posterior_block, sweep_file, base_scenario)
+        _check_border(border, params, derived, fixed, request.overrides, source)
+        params.append(
+            Parameter(
+                DRAW_INPUT,
+                f"range(0,{border.size})",
+                "range",
+                "int",
+                tuple(range(border.size)),
+                written=False,
+            )
+        )
     points = design(params, sampler, samples, root_seed)
+    # Every point is validated here, without solving its history demand (the demand
+    # ensemble's chain of years, ~15 s of CPU per distinct history block): the demand's files
+    # are read once now, and sim.sweep.demand solves the distinct blocks on the sweep's workers.
     choosing = False
-    history_cache: dict[str, YearDemand] = {}
+    keys: list[str | None] = []
     for i, values in enumerate(points):
         try:
-            scenario = point_scenario(
-                base, params, values, source, history_cache, derived, request.demand
+            raw = point_raw(base, params, values, source, derived, border)
+            scenario = validate_raw(raw)
+            if i == 0:
+                check_history(scenario, base)
+            history = scenario.history
+            keys.append(
+                None if history is None or history.params is None else demand_key(scenario, raw)
             )
-            if not request.demand and i == 0:
-                check_history(scenario, base)  # the demand's files, read once, not solved
             choosing |= _chooses_mode(scenario)
         except ConfigError as exc:
             raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None
@@ -254,8 +300,29 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         points=points,
         chunk_size=request.chunk_size or chunk or default_chunk,
         derived=derived,
-        history_cache=history_cache,
+        border=border,
+        demand_keys=keys,
     )
+
+
+def _check_border(
+    border: BorderDraws,
+    params: Sequence[Parameter],
+    derived: Mapping[str, Derived],
+    fixed: Mapping[str, Any],
+    overrides: Sequence[str],
+    source: str,
+) -> None:
+    """The draws' fields are theirs alone, and their columns' names are free."""
+    varied = {p.path: "parameters" for p in params if p.written}
+    varied |= {path: "derived" for path in derived}
+    varied |= {path.removeprefix("+"): "set" for path in fixed}
+    varied |= {".".join(map(str, parse_set(text)[0])): "--set" for text in overrides}
+    check_untouched(border, varied, source)
+    taken = {p.path for p in params}
+    for name in (DRAW_INPUT, *(f"{COLUMN_PREFIX}{c}" for c in border.columns)):
+        if name in taken:
+            raise ConfigError(source, ("inputs", name), "is the border posterior's column")
 
 
 def _arrow_type(p: Parameter) -> pa.DataType:
@@ -271,10 +338,18 @@ def _cell(p: Parameter, value: Any) -> Any:
 
 
 def param_columns(plan: SweepPlan, points: Sequence[int]) -> dict[str, pa.Array]:
-    return {
-        p.path: pa.array([_cell(p, plan.points[i][j]) for i in points], type=_arrow_type(p))
-        for j, p in enumerate(plan.parameters)
-    }
+    """The inputs of these points, a column each; a border draw's index is written as the
+    draw's values (``border_g`` …), what scenario discovery can read."""
+    out: dict[str, pa.Array] = {}
+    for j, p in enumerate(plan.parameters):
+        if p.path == DRAW_INPUT and plan.border is not None:
+            values = plan.border.column_values([int(plan.points[i][j]) for i in points])
+            out |= {name: pa.array(col, type=pa.float64()) for name, col in values.items()}
+        else:
+            out[p.path] = pa.array(
+                [_cell(p, plan.points[i][j]) for i in points], type=_arrow_type(p)
+            )
+    return out
 
 
 def points_table(plan: SweepPlan) -> pa.Table:
@@ -314,6 +389,7 @@ def chunks(plan: SweepPlan, done: set[tuple[int, int]]) -> Iterator[ChunkTask]:
                 plan.points[p],
                 history_cache=plan.history_cache,
                 derived=plan.derived,
+                border=plan.border,
             )
         for p in list(cache):
             if p not in needed and p < min(needed):
@@ -348,6 +424,7 @@ def definition(plan: SweepPlan) -> dict[str, Any]:
             if plan.derived
             else {}
         ),
+        **({"border_posterior": plan.border.describe()} if plan.border else {}),
         "config": resolved_document(plan.base_scenario),
     }
     result: dict[str, Any] = json.loads(json.dumps(doc, default=str))

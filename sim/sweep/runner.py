@@ -35,6 +35,7 @@ from sim.store.run_dir import (
     command_line,
 )
 from sim.store.sweeps import read_failures
+from sim.sweep.demand import solve_demand
 from sim.sweep.directory import (
     default_sweep_dir,
     done_runs,
@@ -78,6 +79,14 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
 
 # ---------------------------------------------------------------------------- orchestration
+
+
+def _missing_points(plan: SweepPlan, done: set[tuple[int, int]]) -> list[int]:
+    return [
+        p
+        for p in range(len(plan.points))
+        if any((p, r) not in done for r in range(plan.replications))
+    ]
 
 
 class Reporter(Protocol):
@@ -138,12 +147,16 @@ def run_sweep(
     runs = failed = before = 0
     lock: IO[str] | None = None
     try:
+        started = time.perf_counter()
+        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        if not resume:  # a demand that is an input error stops a new sweep before it is made
+            solve_demand(plan, executor, range(len(plan.points)))
         lock = lock_sweep_dir(sweep_dir)
         manifest = open_sweep_dir(plan, sweep_dir, resume)
         done = done_runs(sweep_dir)
         before = len(done)
-        started = time.perf_counter()
-        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        if resume:  # only the blocks the missing runs need
+            solve_demand(plan, executor, _missing_points(plan, done))
         if reporter:
             reporter.start(plan.total_runs, before, executor.description)
         for task, result in executor.map_unordered(run_chunk, chunks(plan, done)):

@@ -19,6 +19,8 @@ values (``derived:``, a scale times a sum: a closure's end = its start + its len
 eastbound flow = λ of the westbound one). They exist because a design samples independent
 uncertainties while the scenario format spells some of them as two linked fields; a named
 input is a column of the sweep's points like any parameter, so scenario discovery peels it.
+A sweep file may also sample the border posterior's joint draws (``border_posterior:``,
+:mod:`sim.sweep.posterior`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from sim.config.safe_yaml import InputProblem, load_value
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError, format_path
 from sim.sweep.derived import Derived
+from sim.sweep.posterior import PosteriorInput
 from sim.sweep.study import StudyBlock
 
 SAMPLERS = ("grid", "lhs", "sobol")
@@ -317,6 +320,9 @@ class SweepFile(BaseModel):
     )
     derived: dict[str, Derived] = Field(
         default_factory=dict, description="scenario path: scale × the sum of sampled values"
+    )
+    border_posterior: PosteriorInput | None = Field(
+        default=None, description="sample the border posterior's joint draws (sim.sweep.posterior)"
     )
     study: StudyBlock | None = Field(
         default=None, description="questions and labels for corridor study-report (not run)"
