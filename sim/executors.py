@@ -187,6 +187,14 @@ class LocalPool:
         self._slots = []
 
 
+WORKER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
+"""Dask settings of the workers a local cluster starts. The statistical profiler (on by default)
+samples every task thread's stack every 10 ms and takes the GIL to do it: with SimPy's deep
+stacks it slowed each run by ~20 % (a one-worker cluster ran at 0.81× the local pool,
+docs/performance.md). A remote cluster's workers read their own configuration: start them with
+``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``."""
+
+
 class DaskPool:
     """Tasks on a Dask cluster: ``local`` (a LocalCluster) or a scheduler address."""
 
@@ -205,17 +213,19 @@ class DaskPool:
             ) from None
         self._cluster: Any = None
         if address == "local":
-            self._cluster = distributed.LocalCluster(
-                n_workers=max(1, workers),
-                threads_per_worker=1,
-                processes=processes,
-                protocol="tcp://",
-                host="127.0.0.1",  # loopback only: a local cluster is not a network service
-                dashboard_address=None,
-                # workers' own logs would print cancelled tasks' tracebacks after Ctrl-C;
-                # a failing run is recorded in the sweep, not logged
-                silence_logs=logging.CRITICAL,
-            )
+            dask_config: Any = importlib.import_module("dask.config")
+            with dask_config.set(WORKER_CONFIG):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=max(1, workers),
+                    threads_per_worker=1,
+                    processes=processes,
+                    protocol="tcp://",
+                    host="127.0.0.1",  # loopback only: a local cluster is not a network service
+                    dashboard_address=None,
+                    # workers' own logs would print cancelled tasks' tracebacks after Ctrl-C;
+                    # a failing run is recorded in the sweep, not logged
+                    silence_logs=logging.CRITICAL,
+                )
             self._client: Any = distributed.Client(self._cluster)
             where = f"Dask LocalCluster {self._cluster.scheduler_address}"
         else:

@@ -12,7 +12,7 @@ summary. Without a ``history`` block nothing changes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,10 @@ class YearDemand:
     closure: ClosureSplit = NO_CLOSURE  # where a rail closure's bookings went, both directions
     total: Interval | None = None  # predictive interval of the year's rail TEU (all layers)
     middle_corridor: Interval | None = None
+    # the ensemble's draws of the year (structures in proportion to their weights): rail TEU
+    # [draw, direction] and each draw's discrepancy σ, for a run's --draws (demand_draws)
+    member_teu: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    member_sigma: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, float | str]:
         """The block a run's summary keeps: the year's rail TEU from the ensemble, its
@@ -178,6 +182,8 @@ def year_demand(
         closure=er.closure(h.year),
         total=pred.total,
         middle_corridor=pred.middle_corridor,
+        member_teu=np.asarray(er.teu(h.year), dtype=float),
+        member_sigma=np.asarray(er.thetas[:, K.SIGMA], dtype=float),
     )
     if cache is not None:
         cache[key] = demand
@@ -312,13 +318,13 @@ def demand_change(
 
 
 def demand_draws(
-    scenario: Scenario,
-    raw: RawScenario,
+    demand: YearDemand | None,
     member_u: NDArray[np.float64],
     shock_u: NDArray[np.float64],
 ) -> list[Teu] | None:
     """Rail TEU per year (westbound, eastbound) for each draw of a run's ``--draws``, or None
-    without a demand ensemble.
+    without a demand ensemble (``demand``: the year's, as :func:`year_demand` solved it for
+    the run, so the chain of years is not run a second time).
 
     Draw i takes the ensemble draw at ``member_u[i]`` of the mixture (the ensemble run already
     holds each structure's draws in proportion to its weight, so a uniform point picks a
@@ -329,12 +335,9 @@ def demand_draws(
     stay out, the first because it is the error of the record, not of the demand, the second
     because the draw is simulated. The network the choice sees is the scenario's own for
     every draw (the draws' border changes act on the simulated trains only)."""
-    resolved = _ensemble_years(scenario, raw, None)
-    if resolved is None or scenario.history is None:
+    if demand is None or demand.member_teu is None or demand.member_sigma is None:
         return None
-    er = resolved[2]
-    teu = er.teu(scenario.history.year)
-    sigma = er.thetas[:, K.SIGMA]
+    teu, sigma = demand.member_teu, demand.member_sigma
     pick = np.minimum((np.asarray(member_u) * len(teu)).astype(np.int64), len(teu) - 1)
     eps = norm.ppf(np.clip(np.asarray(shock_u, dtype=float), 1e-9, 1.0 - 1e-9))
     scale = np.exp(eps * sigma[pick])

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import qmc
 
-from sim.choice.history_demand import demand_draws, with_rail_demand
+from sim.choice.history_demand import YearDemand, demand_draws, with_rail_demand, year_demand
 from sim.columns import Columns
 from sim.config.border_posterior import (
     PARAMETERS,
@@ -124,8 +124,10 @@ def plan_draws(
     n: int,
     seed: int,
     catalogue_file: Path | None = None,
+    demand: YearDemand | None = None,
 ) -> tuple[DrawPlan, list[Scenario]]:
-    """The N draws of a scenario and the scenario each one runs (validated like ``--set``)."""
+    """The N draws of a scenario and the scenario each one runs (validated like ``--set``).
+    ``demand``: the year's demand as the run already solved it (None: solved here)."""
     if not 1 <= n <= MAX_DRAWS:
         raise ConfigError("--draws", (), f"{n} draws: give 1 to {MAX_DRAWS:,}")
     path = catalogue_file or find_uncertainty(scenario_file)
@@ -146,7 +148,9 @@ def plan_draws(
     items: tuple[UncertainInput, ...] = catalogue.inputs
     unit = hypercube(n, len(FIXED_COLUMNS) + len(items), seed)
     replaced = set(PARAMETERS) if posterior is not None else set()
-    demand = demand_draws(base, raw, unit[:, 0], unit[:, 1])
+    if demand is None:
+        demand = year_demand(base, raw)
+    member_demand = demand_draws(demand, unit[:, 0], unit[:, 1])
     draws: list[Draw] = []
     scenarios: list[Scenario] = []
     used: set[str] = set()
@@ -169,7 +173,7 @@ def plan_draws(
                 inputs[item.id] = float(item.whole(u)) if whole else item.value(u)
                 fields |= set_here
                 used.add(item.id)
-        teu = demand[i] if demand is not None else None
+        teu = member_demand[i] if member_demand is not None else None
         if teu is not None:
             inputs["demand_teu"] = teu[0] + teu[1]
         draws.append(Draw(i, inputs, fields, teu))

@@ -36,7 +36,7 @@ from sim.store.run_dir import (
     package_versions,
 )
 from sim.workflow.draws import DrawPlan, plan_draws, prediction_block, run_draws
-from sim.workflow.lifecycle import Outcome, prepare, run_scenario, run_values
+from sim.workflow.lifecycle import Outcome, Prepared, prepare, run_scenario, run_values
 
 STREAMED = ("trains", "visits", "timeseries")
 """The per-train tables, written replication by replication."""
@@ -94,7 +94,7 @@ def execute(
             on_warning(warning)
     run_dir = request.out or default_run_dir(request.results_root, scenario.name)
     check_out(run_dir, request.force)
-    planned = _plan_draws(request, scenario) if request.draws > 0 else None
+    planned = _plan_draws(request, prepared) if request.draws > 0 else None
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with atomic_dir(run_dir, replace=request.force) as staging:
         sink = TableSink(staging)
@@ -137,14 +137,16 @@ def execute(
     return RunOutcome(scenario, run_dir, outcome.summary, outcome.wall_seconds)
 
 
-def _plan_draws(request: RunRequest, scenario: Scenario) -> tuple[DrawPlan, list[Scenario]]:
-    """The run's draws, planned before anything is simulated (a bad catalogue fails first)."""
+def _plan_draws(request: RunRequest, prepared: Prepared) -> tuple[DrawPlan, list[Scenario]]:
+    """The run's draws, planned before anything is simulated (a bad catalogue fails first),
+    from the year's demand the run has already solved."""
     return plan_draws(
         request.scenario_file,
         request.overrides,
         run_values(request.replications, request.seed),
         request.draws,
-        scenario.run.seed,
+        prepared.scenario.run.seed,
+        demand=prepared.demand,
     )
 
 
