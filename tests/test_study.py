@@ -38,6 +38,21 @@ TINY = (
 TINY_VARY = ("events.poland_closure.start=0:40",)  # every closure inside the 90 days
 
 
+def tiny_study_file(folder: Path) -> Path:
+    """The study's file without its demand quantile (which needs the demand ensemble that
+    TINY turns off), its relative paths made absolute."""
+    text = STUDY.read_text()
+    text = text.replace(
+        "scenario: corridor_2026_base.yaml", f"scenario: {STUDY.parent}/corridor_2026_base.yaml"
+    )
+    text = text.replace("file: ../../params/", f"file: {ROOT}/params/")
+    kept = [line for line in text.splitlines() if not line.startswith("demand_quantile:")]
+    assert len(kept) == len(text.splitlines()) - 1  # the study samples the demand's quantile
+    path = folder / "tiny_study.yaml"
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
 def test_the_study_is_an_lhs_of_500_plus_points_over_the_named_uncertainties() -> None:
     sweep, params = read_sweep_file(STUDY)
     assert sweep.sampler == "lhs" and sweep.samples is not None and sweep.samples >= 500
@@ -49,6 +64,7 @@ def test_the_study_is_an_lhs_of_500_plus_points_over_the_named_uncertainties() -
         "events.malaszewicze_expansion.enabled",
         "events.second_track.enabled",
         "closure_days",
+        "demand_quantile",
     ):
         assert needed in names
     assert sweep.border_posterior is not None  # the border: the posterior's joint draws
@@ -74,9 +90,9 @@ def test_the_lhs_design_stratifies_every_range_and_is_reproducible(samples: int)
             assert sorted(strata.tolist()) == list(range(samples)), p.path
 
 
-def test_derived_fields_follow_the_sampled_inputs() -> None:
+def test_derived_fields_follow_the_sampled_inputs(tmp_path: Path) -> None:
     """The closure ends closure_days after it starts."""
-    plan = plan_sweep(SweepRequest(STUDY, samples=4, overrides=TINY))
+    plan = plan_sweep(SweepRequest(tiny_study_file(tmp_path), samples=4, overrides=TINY))
     names = [p.path for p in plan.parameters]
     from sim.sweep.plan import point_scenario
 
@@ -89,7 +105,7 @@ def test_derived_fields_follow_the_sampled_inputs() -> None:
         assert float(closure.end) - float(closure.start) == pytest.approx(col["closure_days"])
 
 
-def test_each_point_takes_one_joint_draw_of_the_border_posterior() -> None:
+def test_each_point_takes_one_joint_draw_of_the_border_posterior(tmp_path: Path) -> None:
     """200 points over the posterior's 200 draws take each draw once (the hypercube
     stratifies the index); a point's Brest traffic is the draw's, as `run --draws` writes
     it, and the points table carries the draw's g and λ (not its index, nor h, which acts on
@@ -98,7 +114,7 @@ def test_each_point_takes_one_joint_draw_of_the_border_posterior() -> None:
     from sim.sweep.plan import point_scenario, points_table
     from sim.sweep.posterior import DRAW_INPUT
 
-    plan = plan_sweep(SweepRequest(STUDY, samples=200, overrides=TINY))
+    plan = plan_sweep(SweepRequest(tiny_study_file(tmp_path), samples=200, overrides=TINY))
     assert plan.border is not None
     posterior = load_border_posterior(ROOT / "params" / "border_posterior.yaml")
     j = [p.path for p in plan.parameters].index(DRAW_INPUT)
@@ -205,9 +221,16 @@ def test_the_busiest_crossing_is_the_largest_border_utilisation_per_run() -> Non
 
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("study") / "tiny"
+    folder = tmp_path_factory.mktemp("study")
+    out = folder / "tiny"
     request = SweepRequest(
-        STUDY, overrides=TINY, vary=TINY_VARY, samples=8, workers=1, chunk_size=1, out=out
+        tiny_study_file(folder),
+        overrides=TINY,
+        vary=TINY_VARY,
+        samples=8,
+        workers=1,
+        chunk_size=1,
+        out=out,
     )
     plan = plan_sweep(request)
     summary = run_sweep(plan, out, make_executor(1, None))
@@ -221,7 +244,12 @@ def test_the_tiny_study_resumes_after_a_loss_with_the_same_bytes(tiny_study: Pat
     for part in lost:
         part.unlink()
     request = SweepRequest(
-        STUDY, overrides=TINY, vary=TINY_VARY, samples=8, chunk_size=1, out=tiny_study
+        tiny_study.parent / "tiny_study.yaml",
+        overrides=TINY,
+        vary=TINY_VARY,
+        samples=8,
+        chunk_size=1,
+        out=tiny_study,
     )
     summary = run_sweep(plan_sweep(request), tiny_study, make_executor(1, None), resume=True)
     assert summary.runs_before == 5 and summary.runs_this_session == 3

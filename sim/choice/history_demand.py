@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import brentq
 from scipy.stats import norm
 
 from sim.choice import kernel as K
@@ -106,7 +107,7 @@ class YearDemand:
     total: Interval | None = None  # predictive interval of the year's rail TEU (all layers)
     middle_corridor: Interval | None = None
     # the ensemble's draws of the year (structures in proportion to their weights): rail TEU
-    # [draw, direction] and each draw's discrepancy σ, for a run's --draws (demand_draws)
+    # [draw, (westbound, eastbound)] and each draw's discrepancy σ, for a run's --draws (demand_draws)
     member_teu: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
     member_sigma: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
 
@@ -182,7 +183,7 @@ def year_demand(
         closure=er.closure(h.year),
         total=pred.total,
         middle_corridor=pred.middle_corridor,
-        member_teu=np.asarray(er.teu(h.year), dtype=float),
+        member_teu=np.asarray(er.teu(h.year)[:, :2], dtype=float),
         member_sigma=np.asarray(er.thetas[:, K.SIGMA], dtype=float),
     )
     if cache is not None:
@@ -281,6 +282,32 @@ def _ensemble_years(
         + [network_year_inputs(scenario, assumptions, cache)]
     )
     return earlier, ens, run(ens, chain, ens.ensemble.draws_per_structure, ens.ensemble.seed)
+
+
+def quantile_teu(demand: YearDemand, q: float) -> Teu:
+    """The year's rail TEU (westbound, eastbound) at quantile ``q`` of the distribution a run's
+    ``--draws`` samples (:func:`demand_draws`: an ensemble draw, structures by their weights,
+    times exp(ε σ) of its discrepancy), split between the directions as the median choice.
+
+    Why a quantile: a sweep's design wants one number that orders the demand's doubt (a PRIM
+    box reads "the demand is above its 70th percentile"); the member index of the draws does
+    not order anything. The distribution is the mixture Σ_m Φ((ln t − ln T_m) / σ_m) / M over
+    the ensemble's draws m, solved for t (Brent's method on ln t)."""
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"quantile {q} is not inside (0, 1)")
+    if demand.member_teu is None or demand.member_sigma is None:
+        raise ValueError("the year's demand has no ensemble draws")
+    log_total = np.log(np.maximum(demand.member_teu.sum(axis=1), 1e-9))
+    sigma = np.maximum(demand.member_sigma, 1e-9)
+
+    def excess(log_t: float) -> float:
+        return float(np.mean(norm.cdf((log_t - log_total) / sigma))) - q
+
+    span = 10.0 * float(sigma.max())
+    log_t = brentq(excess, float(log_total.min()) - span, float(log_total.max()) + span)
+    west, east = demand.teu
+    scale = float(np.exp(log_t)) / max(west + east, 1e-9)
+    return west * scale, east * scale
 
 
 @dataclass(frozen=True)

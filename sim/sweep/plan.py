@@ -7,6 +7,7 @@ value is an input error (exit 2), not a failed run.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -17,7 +18,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim.choice.history_demand import YearDemand, check_history, demand_key, with_history_demand
+from sim.choice.history_demand import (
+    YearDemand,
+    applied,
+    check_history,
+    demand_key,
+    quantile_teu,
+    year_demand,
+)
 from sim.config.loader import (
     RawScenario,
     apply_override,
@@ -40,6 +48,7 @@ from sim.sweep.posterior import (
     check_untouched,
 )
 from sim.sweep.spec import (
+    DEMAND_QUANTILE,
     Parameter,
     design,
     is_sweep_file,
@@ -158,9 +167,19 @@ def point_scenario(
     flows set from its fitted choice, as `corridor run` sets them, so a point that varies the
     year's inputs (``history.sea.rate_usd_per_feu``) varies its demand too. ``history_cache``
     holds the demand per distinct history block (:mod:`sim.sweep.demand` fills it on the
-    sweep's workers before the runs; a block missing from it is solved here)."""
+    sweep's workers before the runs; a block missing from it is solved here). With a
+    ``demand_quantile`` column the year's rail demand is that quantile of the ensemble's
+    predictive distribution (:func:`sim.choice.history_demand.quantile_teu`) instead of its
+    median choice."""
     raw = point_raw(base, params, values, source, derived, border)
-    return with_history_demand(validate_raw(raw), raw, cache=history_cache)
+    scenario = validate_raw(raw)
+    demand = year_demand(scenario, raw, cache=history_cache)
+    quantile = next(
+        (v for p, v in zip(params, values, strict=True) if p.path == DEMAND_QUANTILE), None
+    )
+    if demand is not None and quantile is not None:
+        demand = dataclasses.replace(demand, teu=quantile_teu(demand, float(quantile)))
+    return applied(scenario, demand, raw.main_file)
 
 
 def _check_path_exists(base: RawScenario, p: Parameter, source: str) -> None:
@@ -275,9 +294,14 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
             if i == 0:
                 check_history(scenario, base)
             history = scenario.history
-            keys.append(
-                None if history is None or history.params is None else demand_key(scenario, raw)
-            )
+            keyed = history is not None and history.params is not None
+            if not keyed and any(p.path == DEMAND_QUANTILE for p in params):
+                raise ConfigError(
+                    source,
+                    (DEMAND_QUANTILE,),
+                    "needs a history year with a demand ensemble (history.params)",
+                )
+            keys.append(demand_key(scenario, raw) if keyed else None)
             choosing |= _chooses_mode(scenario)
         except ConfigError as exc:
             raise ConfigError(exc.source, exc.path, f"{exc.problem} (point {i})") from None

@@ -20,7 +20,8 @@ eastbound flow = λ of the westbound one). They exist because a design samples i
 uncertainties while the scenario format spells some of them as two linked fields; a named
 input is a column of the sweep's points like any parameter, so scenario discovery peels it.
 A sweep file may also sample the border posterior's joint draws (``border_posterior:``,
-:mod:`sim.sweep.posterior`).
+:mod:`sim.sweep.posterior`) and a history year's demand across the demand ensemble's
+predictive distribution (``demand_quantile:``, an interval of quantiles).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ from sim.sweep.posterior import PosteriorInput
 from sim.sweep.study import StudyBlock
 
 SAMPLERS = ("grid", "lhs", "sobol")
+DEMAND_QUANTILE = "demand_quantile"
+"""The named input of a sweep file's ``demand_quantile:`` (history_demand.quantile_teu)."""
 Sampler = Literal["grid", "lhs", "sobol"]
 FieldType = Literal["int", "float", "bool", "str", "other"]
 
@@ -321,6 +324,11 @@ class SweepFile(BaseModel):
     derived: dict[str, Derived] = Field(
         default_factory=dict, description="scenario path: scale × the sum of sampled values"
     )
+    demand_quantile: str | None = Field(
+        default=None,
+        description="an interval inside (0, 1): each point's rail demand at that quantile of "
+        "the demand ensemble's predictive distribution (a history year's sweep)",
+    )
     border_posterior: PosteriorInput | None = Field(
         default=None, description="sample the border posterior's joint draws (sim.sweep.posterior)"
     )
@@ -392,6 +400,18 @@ def read_sweep_file(path: Path) -> tuple[SweepFile, list[Parameter]]:
     for name, spec in sweep.inputs.items():
         if name in sweep.parameters:
             raise ConfigError(str(path), ("inputs", name), "is also a parameter")
+        if name == DEMAND_QUANTILE:
+            raise ConfigError(str(path), ("inputs", name), "is the demand_quantile: field's name")
         params.append(parse_input(name, spec, str(path)))
+    if sweep.demand_quantile is not None:
+        try:
+            quantile = parse_input(DEMAND_QUANTILE, sweep.demand_quantile, str(path))
+        except ConfigError as exc:
+            raise ConfigError(str(path), (DEMAND_QUANTILE,), exc.problem) from None
+        if quantile.kind != "interval" or not 0.0 < quantile.low < quantile.high < 1.0:
+            raise ConfigError(
+                str(path), (DEMAND_QUANTILE,), "needs an interval inside (0, 1), such as 0.05:0.95"
+            )
+        params.append(quantile)
     _check_derived(sweep, params, str(path))
     return sweep, params
