@@ -229,9 +229,7 @@ def _holds(annotation: Any, kind: type) -> bool:
 
 @pytest.mark.parametrize(
     ("field", "annotation"),
-    [
-        pytest.param(name, annotation, id=name) for name, annotation in _date_fields()
-    ],
+    [pytest.param(name, annotation, id=name) for name, annotation in _date_fields()],
 )
 def test_a_date_field_accepts_dates_only(field: str, annotation: Any) -> None:
     """Issue 21, item 9: ``run.start_date: 0`` ran as 1970-01-01 without a word."""

@@ -107,7 +107,7 @@ class YearDemand:
     total: Interval | None = None  # predictive interval of the year's rail TEU (all layers)
     middle_corridor: Interval | None = None
     # the ensemble's draws of the year (structures in proportion to their weights): rail TEU
-    # [draw, (westbound, eastbound)] and each draw's discrepancy σ, for a run's --draws (demand_draws)
+    # [draw, (westbound, eastbound)] and each draw's discrepancy σ (demand_draws, quantile_teu)
     member_teu: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
     member_sigma: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
 
