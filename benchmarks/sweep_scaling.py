@@ -19,7 +19,7 @@ Rounds alternate the order of the contenders, so drift in the machine's load hit
 Nothing is asserted about timings (the machine may be shared); a difference in bytes exits 1.
 
     .venv/bin/python benchmarks/sweep_scaling.py [--workers 1,2] [--runs-per-worker 4]
-        [--horizon-days 1500] [--repeats 2] [--no-dask]
+        [--horizon-days 1500] [--repeats 2] [--no-dask] [--dask-profiler]
 """
 
 from __future__ import annotations
@@ -90,7 +90,13 @@ class Measured:
 
 def measure(kind: str, workers: int, plan: SweepPlan, out: Path) -> Measured:
     started = time.perf_counter()
-    inner: Executor = LocalPool(workers) if kind == "local" else DaskPool("local", workers)
+    inner: Executor
+    if kind == "local":
+        inner = LocalPool(workers)
+    elif kind == "dask-profiled":  # Dask's default: the workers' statistical profiler on
+        inner = DaskPool("local", workers, worker_config={})
+    else:
+        inner = DaskPool("local", workers)
     ready = time.perf_counter()
     executor = Timed(inner)
     summary = run_sweep(plan, out, executor)
@@ -108,7 +114,7 @@ def measure(kind: str, workers: int, plan: SweepPlan, out: Path) -> Measured:
         parts,
     )
     print(
-        f"  {m.label:<10} start+stop {m.start_seconds:5.2f} s  wall {m.wall_seconds:7.2f} s  "
+        f"  {m.label:<17} start+stop {m.start_seconds:5.2f} s  wall {m.wall_seconds:7.2f} s  "
         f"simulating {m.run_seconds:7.2f} s  overhead {m.overhead_ms:7.1f} ms/task  "
         f"digest {m.digest[:12]}",
         flush=True,
@@ -129,6 +135,11 @@ def main() -> int:
     parser.add_argument("--horizon-days", type=float, default=1500)
     parser.add_argument("--repeats", type=int, default=2, help="rounds, order alternating")
     parser.add_argument("--no-dask", action="store_true", help="local pool only")
+    parser.add_argument(
+        "--dask-profiler",
+        action="store_true",
+        help="also a Dask cluster with its workers' profiler on (Dask's default; off in ours)",
+    )
     args = parser.parse_args()
     counts = sorted({int(w) for w in args.workers.split(",")} | {1})
     runs = max(2, args.runs_per_worker * max(counts))
@@ -142,6 +153,8 @@ def main() -> int:
     )
     plan = plan_sweep(request)
     kinds = ["local"] if args.no_dask else ["local", "dask"]
+    if args.dask_profiler and not args.no_dask:
+        kinds.append("dask-profiled")
     contenders = [(k, n) for n in counts for k in kinds]
     print(
         f"== sweep scaling: {runs} runs of {SCENARIO.name} ({args.horizon_days:g} days), "
@@ -170,7 +183,7 @@ def main() -> int:
     per_run = statistics.median(m.run_seconds / m.tasks for m in everything)
     print(f"\nmean simulation per run {per_run:.2f} s; local ×1 wall (median) {base:.2f} s")
     print(
-        f"{'executor':<10} {'workers':>7} {'start+stop s':>12} {'wall s':>8} {'speed-up':>9} "
+        f"{'executor':<13} {'workers':>7} {'start+stop s':>12} {'wall s':>8} {'speed-up':>9} "
         f"{'÷ N':>6} {'per round':>16} {'overhead ms/task':>17}"
     )
     for (kind, n), ms in results.items():
@@ -181,7 +194,7 @@ def main() -> int:
         )
         speedup = base / wall
         print(
-            f"{kind:<10} {n:>7} {statistics.median(m.start_seconds for m in ms):>12.2f} "
+            f"{kind:<13} {n:>7} {statistics.median(m.start_seconds for m in ms):>12.2f} "
             f"{wall:>8.2f} {speedup:>8.2f}× {speedup / n:>6.2f} {rounds:>16} "
             f"{statistics.median(m.overhead_ms for m in ms):>17.1f}"
         )

@@ -188,10 +188,10 @@ class LocalPool:
 
 
 WORKER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
-"""Dask settings of the workers a local cluster starts. The statistical profiler (on by default)
-samples every task thread's stack every 10 ms and takes the GIL to do it: with SimPy's deep
-stacks it slowed each run by ~20 % (a one-worker cluster ran at 0.81× the local pool,
-docs/performance.md). A remote cluster's workers read their own configuration: start them with
+"""Dask settings of the workers a local cluster starts. The statistical profiler (on by
+default) samples every task thread's stack every 10 ms and takes the GIL to do it; off, a
+sweep ran 7–9 % faster (``benchmarks/sweep_scaling.py --dask-profiler``, docs/performance.md).
+A remote cluster's workers read their own configuration: start them with
 ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``."""
 
 
@@ -204,7 +204,10 @@ class DaskPool:
         workers: int,
         processes: bool = True,
         preload: tuple[str, ...] = ("sim.sweep.runner",),
+        worker_config: dict[str, Any] | None = None,
     ) -> None:
+        """``worker_config``: Dask settings for a local cluster's workers (default
+        :data:`WORKER_CONFIG`; a benchmark passes ``{}`` to measure Dask's own defaults)."""
         try:
             distributed: Any = importlib.import_module("distributed")
         except ImportError:
@@ -214,7 +217,7 @@ class DaskPool:
         self._cluster: Any = None
         if address == "local":
             dask_config: Any = importlib.import_module("dask.config")
-            with dask_config.set(WORKER_CONFIG):
+            with dask_config.set(WORKER_CONFIG if worker_config is None else worker_config):
                 self._cluster = distributed.LocalCluster(
                     n_workers=max(1, workers),
                     threads_per_worker=1,
