@@ -52,7 +52,7 @@ browser:
 	    >/dev/null; } || echo "make browser: no Chromium; the report's browser test is skipped"
 
 unit: $(STAMP) browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 # a wheel built as a user's `pip install .` would build it, installed into a fresh venv (not
 # editable), then run/plot/compare/report from outside the checkout: catches a subpackage or

@@ -210,3 +210,54 @@ def test_without_the_extra_the_command_says_how_to_install_it(
         "corridor: error: discover: EMA Workbench is not installed: "
         "pip install 'corridor[discover]'"
     )
+
+
+def test_only_significant_restrictions_are_kept() -> None:
+    """A restriction whose quasi-p-value exceeds 0.05 on every restricted side is dropped,
+    the weakest first, unless the box would then fall below the density asked for."""
+    import pandas as pd
+
+    from sim.analysis.discovery import _pruned, _weakest
+
+    assert _weakest({"a": [0.001, -1], "b": [0.3, -1], "c": [0.2, 0.01]}) == "b"
+    assert _weakest({"a": [0.001, -1], "c": [-1, 0.04]}) is None
+
+    class FakeBox:
+        """EMA's PrimBox as _pruned uses it: qp per trajectory step, drop_restriction appends
+        a step with the input unrestricted, select goes back to a step."""
+
+        def __init__(self, densities: dict[frozenset[str], float]) -> None:
+            self.densities = densities
+            self.dims = [frozenset({"demand", "noise", "servers"})]
+            self.peeling_trajectory = pd.DataFrame({"density": [densities[self.dims[0]]]})
+            self.qp = [self._qp(self.dims[0])]
+            self.selected = 0
+
+        @staticmethod
+        def _qp(dims: frozenset[str]) -> dict[str, list[float]]:
+            p = {"demand": [1e-6, -1.0], "noise": [0.6, -1.0], "servers": [0.2, -1.0]}
+            return {d: p[d] for d in dims}
+
+        def drop_restriction(self, name: str, i: int) -> None:
+            dims = self.dims[i] - {name}
+            self.dims.append(dims)
+            self.qp.append(self._qp(dims))
+            row = pd.DataFrame({"density": [self.densities[dims]]})
+            self.peeling_trajectory = pd.concat([self.peeling_trajectory, row], ignore_index=True)
+            self.selected = len(self.dims) - 1
+
+        def select(self, i: int) -> None:
+            self.selected = i
+
+    dense = {
+        frozenset({"demand", "noise", "servers"}): 0.95,
+        frozenset({"demand", "servers"}): 0.9,
+        frozenset({"demand"}): 0.85,
+    }
+    box = FakeBox(dense)
+    kept = _pruned(box, 0, 0.8)
+    assert box.dims[kept] == {"demand"}  # both insignificant restrictions gone, noise first
+    thin = {**dense, frozenset({"demand"}): 0.7}  # without servers the box is too thin
+    box = FakeBox(thin)
+    kept = _pruned(box, 0, 0.8)
+    assert box.dims[kept] == {"demand", "servers"} and box.selected == kept

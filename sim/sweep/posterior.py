@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +100,7 @@ class BorderDraws:
 def border_draws(block: PosteriorInput, sweep_file: Path, base: Scenario) -> BorderDraws:
     """Read the posterior a sweep file names (relative to it) and map every draw onto
     ``base``, the sweep's scenario as loaded (``overrides_for`` reads its load periods)."""
-    path = sweep_file.parent / block.file
+    path = Path(os.path.normpath(sweep_file.parent / block.file))
     if not path.is_file():
         raise ConfigError(str(sweep_file), ("border_posterior", "file"), f"no such file: {path}")
     posterior = load_border_posterior(path)
