@@ -93,7 +93,7 @@ backtest: $(STAMP)
 # The exploratory study (issue 22, docs/study.md): a Latin hypercube of 512 points over the
 # main uncertainties of a 2026 year, one replication each, then PRIM on three questions and a
 # report page that leads with the boxes in plain words. Resumable: after a kill, `make study`
-# again runs only the missing points. Niced: it takes the 2 cores for about half an hour.
+# again runs only the missing points. Niced: it takes the 2 cores for about 8 minutes.
 STUDY := results/study/corridor_2026
 STUDY_WORKERS ?= 2
 study: $(STAMP)
