@@ -217,10 +217,10 @@ def test_only_significant_restrictions_are_kept() -> None:
     the weakest first, unless the box would then fall below the density asked for."""
     import pandas as pd
 
-    from sim.analysis.discovery import _pruned, _weakest
+    from sim.analysis.prim_choice import pruned, weakest_restriction
 
-    assert _weakest({"a": [0.001, -1], "b": [0.3, -1], "c": [0.2, 0.01]}) == "b"
-    assert _weakest({"a": [0.001, -1], "c": [-1, 0.04]}) is None
+    assert weakest_restriction({"a": [0.001, -1], "b": [0.3, -1], "c": [0.2, 0.01]}) == "b"
+    assert weakest_restriction({"a": [0.001, -1], "c": [-1, 0.04]}) is None
 
     class FakeBox:
         """EMA's PrimBox as _pruned uses it: qp per trajectory step, drop_restriction appends
@@ -255,9 +255,9 @@ def test_only_significant_restrictions_are_kept() -> None:
         frozenset({"demand"}): 0.85,
     }
     box = FakeBox(dense)
-    kept = _pruned(box, 0, 0.8)
+    kept = pruned(box, 0, 0.8)
     assert box.dims[kept] == {"demand"}  # both insignificant restrictions gone, noise first
     thin = {**dense, frozenset({"demand"}): 0.7}  # without servers the box is too thin
     box = FakeBox(thin)
-    kept = _pruned(box, 0, 0.8)
+    kept = pruned(box, 0, 0.8)
     assert box.dims[kept] == {"demand", "servers"} and box.selected == kept

@@ -19,7 +19,7 @@ from sim.cli.app import app
 from sim.config.demand import Assumptions, DemandStructure, Ensemble
 from sim.config.history import Observed as HistoryObserved
 from sim.config.scenario import Scenario
-from sim.sweep.spec import SweepFile
+from sim.sweep.sweep_file import SweepFile
 
 runner = CliRunner()
 

@@ -26,7 +26,8 @@ from sim.store.crossings import crossing_rows
 from sim.store.sweeps import read_runs, table_digest
 from sim.sweep.plan import SweepRequest, plan_sweep
 from sim.sweep.runner import run_sweep
-from sim.sweep.spec import design, read_sweep_file
+from sim.sweep.spec import design
+from sim.sweep.sweep_file import read_sweep_file
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY = ROOT / "scenarios" / "studies" / "corridor_2026.yaml"
@@ -94,7 +95,7 @@ def test_derived_fields_follow_the_sampled_inputs(tmp_path: Path) -> None:
     """The closure ends closure_days after it starts."""
     plan = plan_sweep(SweepRequest(tiny_study_file(tmp_path), samples=4, overrides=TINY))
     names = [p.path for p in plan.parameters]
-    from sim.sweep.plan import point_scenario
+    from sim.sweep.points import point_scenario
 
     for values in plan.points:
         col = dict(zip(names, values, strict=True))
@@ -111,7 +112,8 @@ def test_each_point_takes_one_joint_draw_of_the_border_posterior(tmp_path: Path)
     it, and the points table carries the draw's g and λ (not its index, nor h, which acts on
     no 2026 run)."""
     from sim.config.border_posterior import load_border_posterior, overrides_for
-    from sim.sweep.plan import point_scenario, points_table
+    from sim.sweep.plan import points_table
+    from sim.sweep.points import point_scenario
     from sim.sweep.posterior import DRAW_INPUT
 
     plan = plan_sweep(SweepRequest(tiny_study_file(tmp_path), samples=200, overrides=TINY))

@@ -430,7 +430,7 @@ def test_one_sweep_process_per_directory(scenario_file: Path, tmp_path: Path) ->
 
 def test_mode_choice_is_solved_per_point(tmp_path: Path) -> None:
     """A sweep over the sea rate: each point's rail demand comes from its own fixed point."""
-    from sim.sweep.plan import point_scenario
+    from sim.sweep.points import point_scenario
     from sim.workflow.lifecycle import choose
 
     scenario = ROOT / "scenarios" / "examples" / "mode_choice_small.yaml"
@@ -468,7 +468,7 @@ def test_a_history_year_point_gets_the_fitted_demand_of_its_own_inputs() -> None
     varying the year's sea rate varies the rail demand (not the base file's written flows)."""
     from sim.choice.history_demand import history_teu
     from sim.sweep.demand import solve_demand
-    from sim.sweep.plan import point_scenario
+    from sim.sweep.points import point_scenario
     from sim.workflow.lifecycle import prepare
 
     plan = plan_sweep(

@@ -19,9 +19,9 @@ Which box on the trajectory: PRIM leaves the choice to the analyst; a command mu
 The rule here: the box with the highest coverage among those whose density reaches
 ``min_density`` and restrict at least one input (ties: fewer restricted inputs, then higher
 density); then every restriction whose quasi-p-value exceeds 0.05 on each restricted side is
-dropped, weakest first, while the box stays that dense (:func:`_pruned`). The next box is
-then searched among the points outside the boxes already found, up
-to ``max_boxes``, while those points are not already that dense (a condition that holds at
+dropped, weakest first, while the box stays that dense (:mod:`sim.analysis.prim_choice`).
+The next box is then searched among the points outside the boxes already found, up to
+``max_boxes``, while those points are not already that dense (a condition that holds at
 90 % of all points needs no box: the command says so and suggests the opposite question).
 
 This module reads the sweep store only and never runs a simulation; it does not print.
@@ -42,6 +42,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sim.analysis.prim_choice import choose_step, pruned
 from sim.errors import ConfigError
 from sim.kpis import lookup
 from sim.store.crossings import border_nodes, crossing_rows
@@ -299,53 +300,6 @@ def _limits(box_lim: Any, box_init: Any, x: Any, integers: set[str]) -> tuple[Li
     return tuple(found)
 
 
-def _choose(trajectory: Any, min_density: float) -> int | None:
-    """Highest coverage among the steps dense enough; ties: fewer inputs, then denser."""
-    best: tuple[float, int, float] | None = None
-    chosen: int | None = None
-    for i in range(len(trajectory)):
-        row = trajectory.iloc[i]
-        density, coverage = float(row["density"]), float(row["coverage"])
-        if density + 1e-12 < min_density or int(row["res_dim"]) == 0:
-            continue  # not dense enough, or the whole space: not a finding
-        key = (coverage, -int(row["res_dim"]), density)
-        if best is None or key > best:
-            best, chosen = key, i
-    return chosen
-
-
-QP_ALPHA = 0.05
-"""A box's restriction on an input is kept only if its quasi-p-value (EMA Workbench's binomial
-test of the box against the box without it) is at most this on some restricted side."""
-
-
-def _weakest(qp: dict[str, Any]) -> str | None:
-    """The restricted input whose restriction is least significant, if none of its sides
-    reaches ``QP_ALPHA`` (EMA writes -1 for an unrestricted side)."""
-    weakest: tuple[float, str] | None = None
-    for name, values in qp.items():
-        sides = [float(v) for v in values if v is not None and float(v) >= 0]
-        if sides and min(sides) > QP_ALPHA and (weakest is None or min(sides) > weakest[0]):
-            weakest = (min(sides), name)
-    return None if weakest is None else weakest[1]
-
-
-def _pruned(found: Any, chosen: int, min_density: float) -> int:
-    """The chosen box with its insignificant restrictions dropped one by one, weakest first,
-    while the box stays dense enough (Bryant & Lempert 2010: a restriction that a binomial
-    test cannot tell from chance is noise a reader would take for a condition; PRIM peels
-    them when a few points tip a step). Returns the trajectory index of the box kept."""
-    current = chosen
-    while (name := _weakest(found.qp[current])) is not None:
-        found.drop_restriction(name, current)
-        dropped = len(found.peeling_trajectory) - 1
-        if float(found.peeling_trajectory.iloc[dropped]["density"]) + 1e-12 < min_density:
-            found.select(current)  # dropping it would make the box too thin: keep it
-            break
-        current = dropped
-    return current
-
-
 def _find_boxes(
     x: Any, integers: set[str], of_interest: FloatArray, min_density: float, max_boxes: int
 ) -> list[Box]:
@@ -362,11 +316,11 @@ def _find_boxes(
             if found is None:
                 break
             traj = found.peeling_trajectory
-            chosen = _choose(traj, min_density)
+            chosen = choose_step(traj, min_density)
             if chosen is None:
                 break
             found.select(chosen)
-            chosen = _pruned(found, chosen, min_density)
+            chosen = pruned(found, chosen, min_density)
             traj = found.peeling_trajectory
             row = traj.iloc[chosen]
             boxes.append(

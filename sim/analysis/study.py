@@ -17,8 +17,8 @@ from typing import Any
 from sim.analysis.discovery import Box, Discovery, Limit, discover, number
 from sim.errors import ConfigError
 from sim.store.sweeps import read_sweep_manifest
-from sim.sweep.spec import read_sweep_file
 from sim.sweep.study import InputLabel, Question, StudyBlock
+from sim.sweep.sweep_file import read_sweep_file
 
 
 @dataclass(frozen=True)

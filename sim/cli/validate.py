@@ -18,7 +18,7 @@ from sim.config.loader import load_raw, load_scenario, validate_fragment
 from sim.config.uncertainty import is_uncertainty_file, load_uncertainty
 from sim.errors import ConfigError
 from sim.sweep.plan import SweepRequest, plan_sweep
-from sim.sweep.spec import is_sweep_file
+from sim.sweep.sweep_file import is_sweep_file
 
 SCENARIO_KEYS = frozenset({"name", "extends", "run", "events"})
 """Top-level keys that only a scenario has (params files hold sections of the corridor)."""

@@ -19,7 +19,8 @@ from sim.config.loader import RawScenario, validate_raw
 from sim.config.scenario import Scenario
 from sim.errors import ConfigError
 from sim.executors import Executor, Lost
-from sim.sweep.plan import SweepPlan, point_raw
+from sim.sweep.plan import SweepPlan
+from sim.sweep.points import point_raw
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Why: a design samples independent uncertainties, while the scenario format spells some of
 them as linked fields — a closure's end is its start plus its length, λ of A34 is written
 once per direction. ``derived`` writes such a field as ``scale × sum(of)``, where ``of`` names
-parameters or named inputs of the same sweep file (:mod:`sim.sweep.spec`).
+parameters or named inputs of the same sweep file (:mod:`sim.sweep.sweep_file`).
 """
 
 from __future__ import annotations
