@@ -55,27 +55,34 @@ def solve_block(task: DemandTask) -> YearDemand | DemandProblem:
 
 
 def demand_tasks(plan: SweepPlan, points: Iterable[int]) -> list[DemandTask]:
-    """The distinct history blocks these points need that the plan has not solved yet."""
+    """The distinct history blocks these points need that the plan has not solved yet.
+
+    A block is solved as its *first point in the plan*, whichever points are missing: the
+    demand reads the point's network too (the choice's border comes from it), so points that
+    share a block but differ in D5/D6 would otherwise get another answer on a ``--resume``
+    than in an uninterrupted sweep. The block's demand is an approximation shared by its
+    points (docs/study.md); which point stands for it must not depend on when it was solved."""
     tasks: dict[str, DemandTask] = {}
     for p in points:
         key = plan.demand_keys[p] if p < len(plan.demand_keys) else None
         if key is None or key in plan.history_cache or key in tasks:
             continue
+        first = plan.demand_keys.index(key)
         raw = point_raw(
-            plan.base, plan.parameters, plan.points[p], derived=plan.derived, border=plan.border
+            plan.base, plan.parameters, plan.points[first], derived=plan.derived, border=plan.border
         )
-        tasks[key] = DemandTask(key, p, validate_raw(raw), raw)
+        tasks[key] = DemandTask(key, first, validate_raw(raw), raw)
     return list(tasks.values())
 
 
 def solve_demand(plan: SweepPlan, executor: Executor, points: Iterable[int]) -> int:
     """Fill ``plan.history_cache`` for these points on ``executor``; how many blocks it
     sent. A block whose demand is an input error raises it, naming its first point; a block
-    lost with its worker is left out (the chunk that needs it solves it in the main process)."""
+    lost with its worker is solved in this process (the cache is complete on return)."""
     tasks = demand_tasks(plan, points)
     for task, result in executor.map_unordered(solve_block, tasks):
-        if isinstance(result, Lost):
-            continue  # its worker died: the main process solves it when a chunk needs it
+        if isinstance(result, Lost):  # its worker died each time: solve it here instead
+            result = solve_block(task)
         if isinstance(result, DemandProblem):
             raise ConfigError(result.source, result.path, f"{result.problem} (point {task.point})")
         plan.history_cache[task.key] = result

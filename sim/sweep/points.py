@@ -62,10 +62,10 @@ def point_scenario(
     flows set from its fitted choice, as `corridor run` sets them, so a point that varies the
     year's inputs (``history.sea.rate_usd_per_feu``) varies its demand too. ``history_cache``
     holds the demand per distinct history block (:mod:`sim.sweep.demand` fills it on the
-    sweep's workers before the runs; a block missing from it is solved here). With a
-    ``demand_quantile`` column the year's rail demand is that quantile of the ensemble's
-    predictive distribution (:func:`sim.choice.history_demand.quantile_teu`) instead of its
-    median choice."""
+    sweep's workers before the runs, each block as its first point; a block missing from it
+    is solved here for this point). With a ``demand_quantile`` column the year's rail demand
+    is that quantile of the ensemble's predictive distribution
+    (:func:`sim.choice.history_demand.quantile_teu`) instead of its median choice."""
     raw = point_raw(base, params, values, source, derived, border)
     scenario = validate_raw(raw)
     demand = year_demand(scenario, raw, cache=history_cache)
