@@ -215,6 +215,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     # are read once now, and sim.sweep.demand solves the distinct blocks on the sweep's workers.
     choosing = False
     keys: list[str | None] = []
+    by_quantile = any(p.path == DEMAND_QUANTILE for p in params)
     for i, values in enumerate(points):
         try:
             raw = point_raw(base, params, values, source, derived, border)
@@ -223,7 +224,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
                 check_history(scenario, base)
             history = scenario.history
             keyed = history is not None and history.params is not None
-            if not keyed and any(p.path == DEMAND_QUANTILE for p in params):
+            if not keyed and by_quantile:
                 raise ConfigError(
                     source,
                     (DEMAND_QUANTILE,),
